@@ -278,6 +278,11 @@ void EpollEventLoop::Schedule(DeferredCall& call) {
   deferred_tail_ = &call;
 }
 
+char* EpollEventLoop::read_buffer() {
+  if (read_buffer_ == nullptr) read_buffer_ = std::make_unique<char[]>(kReadBufferSize);
+  return read_buffer_.get();
+}
+
 void EpollEventLoop::Unlink(DeferredCall& call) {
   if (&call == run_until_) run_until_ = call.prev_;
   if (call.prev_ != nullptr) {

@@ -98,6 +98,11 @@ class EpollEventLoop final : public EventLoop {
   // Queues `call` for the next iteration; a no-op when it is already queued. Loop thread only.
   void Schedule(DeferredCall& call);
 
+  // A scratch buffer for socket reads, shared by every transport on this loop: reads never nest,
+  // and OnData() consumers must copy what they keep. Loop thread only.
+  static constexpr std::size_t kReadBufferSize = 64 * 1024;
+  char* read_buffer();
+
  private:
   friend class DeferredCall;
   friend class EpollTimer;
@@ -150,6 +155,7 @@ class EpollEventLoop final : public EventLoop {
   DeferredCall* run_until_ = nullptr;  // Last call of the batch RunDeferredCalls() is running.
   std::vector<std::unique_ptr<DeferredDeletable>> to_delete_;
   std::vector<std::unique_ptr<DeferredDeletable>> deleting_;
+  std::unique_ptr<char[]> read_buffer_;  // Allocated on first use.
 };
 
 }  // namespace weft::reactor
