@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -25,6 +26,8 @@ absl::Status Invalid(absl::string_view text, absl::string_view what) {
 // Splits on unescaped ':' outside brackets; "key=value" parts are named, others positional.
 absl::StatusOr<Parts> Split(absl::string_view text) {
   std::vector<std::string> fields(1);
+  // Position of each field's first unescaped '=' (an escaped one is part of the value).
+  std::vector<std::size_t> eqs(1, std::string::npos);
   int depth = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
@@ -33,16 +36,19 @@ absl::StatusOr<Parts> Split(absl::string_view text) {
       fields.back().push_back(text[i]);
     } else if (c == ':' && depth == 0) {
       fields.emplace_back();
+      eqs.push_back(std::string::npos);
     } else {
       if (c == '[') ++depth;
       if (c == ']' && --depth < 0) return Invalid(text, "unbalanced ']'");
+      if (c == '=' && eqs.back() == std::string::npos) eqs.back() = fields.back().size();
       fields.back().push_back(c);
     }
   }
   if (depth != 0) return Invalid(text, "unbalanced '['");
   Parts parts;
-  for (std::string& field : fields) {
-    const std::size_t eq = field.find('=');
+  for (std::size_t f = 0; f < fields.size(); ++f) {
+    std::string& field = fields[f];
+    const std::size_t eq = eqs[f];
     // The first field is always the kind; after it, "key=value" fields are named.
     if (parts.positional.empty() || eq == std::string::npos) {
       if (!parts.named.empty()) {
@@ -184,10 +190,22 @@ absl::Status ApplyClientOption(absl::string_view text, const std::string& key,
 std::string Escape(absl::string_view value) {
   std::string out;
   for (char c : value) {
-    if (c == ':' || c == '\\') out.push_back('\\');
+    if (c == ':' || c == '\\' || c == '=' || c == '[' || c == ']') out.push_back('\\');
     out.push_back(c);
   }
   return out;
+}
+
+// A host or interface as written in an endpoint string: bracketed when it holds ':' (IPv6) or
+// starts with '[' (which parsing would strip), with the other special characters escaped.
+std::string QuoteHost(absl::string_view host) {
+  std::string out;
+  for (char c : host) {
+    if (c == '\\' || c == '=' || c == '[' || c == ']') out.push_back('\\');
+    out.push_back(c);
+  }
+  if (host.find(':') == absl::string_view::npos && !absl::StartsWith(host, "[")) return out;
+  return absl::StrCat("[", out, "]");
 }
 
 std::string KindName(EndpointKind kind) {
@@ -202,14 +220,15 @@ std::string KindName(EndpointKind kind) {
   return "";
 }
 
-void AppendTls(const TlsEndpointOptions& tls, bool server, std::string& out) {
-  if (server) {
-    absl::StrAppend(&out, ":cert=", Escape(tls.cert_file), ":key=", Escape(tls.key_file));
-  }
+// Prints every TLS setting that is set (a client may carry a certificate too), so the string
+// parses back to the same options.
+void AppendTls(const TlsEndpointOptions& tls, std::string& out) {
+  if (!tls.cert_file.empty()) absl::StrAppend(&out, ":cert=", Escape(tls.cert_file));
+  if (!tls.key_file.empty()) absl::StrAppend(&out, ":key=", Escape(tls.key_file));
   if (!tls.ca_file.empty()) absl::StrAppend(&out, ":ca=", Escape(tls.ca_file));
   if (!tls.alpn.empty()) absl::StrAppend(&out, ":alpn=", Escape(absl::StrJoin(tls.alpn, ",")));
-  if (!server && !tls.server_name.empty()) absl::StrAppend(&out, ":sni=", tls.server_name);
-  if (!server && !tls.verify_peer) absl::StrAppend(&out, ":verify=false");
+  if (!tls.server_name.empty()) absl::StrAppend(&out, ":sni=", Escape(tls.server_name));
+  if (!tls.verify_peer) absl::StrAppend(&out, ":verify=false");
 }
 
 }  // namespace
@@ -289,19 +308,15 @@ absl::StatusOr<ClientEndpoint> ParseClientEndpoint(absl::string_view text) {
 
 std::string ServerEndpoint::ToString() const {
   if (kind == EndpointKind::kUnix) return absl::StrCat("unix:", Escape(path));
-  const std::string host =
-      interface.find(':') == std::string::npos ? interface : absl::StrCat("[", interface, "]");
-  std::string out = absl::StrCat(KindName(kind), ":", port, ":interface=", host);
-  if (kind == EndpointKind::kTls) AppendTls(tls, /*server=*/true, out);
+  std::string out = absl::StrCat(KindName(kind), ":", port, ":interface=", QuoteHost(interface));
+  if (kind == EndpointKind::kTls) AppendTls(tls, out);
   return out;
 }
 
 std::string ClientEndpoint::ToString() const {
   if (kind == EndpointKind::kUnix) return absl::StrCat("unix:", Escape(path));
-  const std::string bracketed =
-      host.find(':') == std::string::npos ? host : absl::StrCat("[", host, "]");
-  std::string out = absl::StrCat(KindName(kind), ":", bracketed, ":", port);
-  if (kind == EndpointKind::kTls) AppendTls(tls, /*server=*/false, out);
+  std::string out = absl::StrCat(KindName(kind), ":", QuoteHost(host), ":", port);
+  if (kind == EndpointKind::kTls) AppendTls(tls, out);
   return out;
 }
 

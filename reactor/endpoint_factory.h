@@ -9,6 +9,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
+#include "reactor/dns_resolver.h"
 #include "reactor/endpoint.h"
 #include "reactor/epoll_event_loop.h"
 #include "reactor/listener.h"
@@ -27,10 +28,14 @@ absl::StatusOr<std::unique_ptr<Listener>> ListenEndpoint(EpollEventLoop& loop,
 using TransportCallback = absl::AnyInvocable<void(absl::StatusOr<std::unique_ptr<Transport>>)>;
 
 // Connects to `endpoint`. `done` runs exactly once on the loop thread, never inside this call,
-// unless the returned handle is destroyed first. The host must be a numeric address or
-// "localhost". For tls, `done` receives the transport before the handshake finishes; writes
-// are held until it does, and a failed handshake arrives as OnClosed().
-std::unique_ptr<ConnectRequest> ConnectEndpoint(EpollEventLoop& loop,
+// unless the returned handle is destroyed first. Host names are resolved with `resolver`, and
+// each address it returns is tried in turn within the endpoint's timeout; `resolver` may be null
+// (nullable borrow, must outlive the request) when the host is numeric or "localhost". Errors:
+// kNotFound (unknown host), kUnavailable (refused, unreachable), kDeadlineExceeded (timeout),
+// kInvalidArgument (a name without a resolver). For tls, `done` receives the transport before
+// the handshake finishes; writes are held until it does, and a failed handshake arrives as
+// OnClosed().
+std::unique_ptr<ConnectRequest> ConnectEndpoint(EpollEventLoop& loop, DnsResolver* resolver,
                                                 const ClientEndpoint& endpoint,
                                                 TransportCallback done);
 

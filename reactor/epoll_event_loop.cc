@@ -111,9 +111,14 @@ EpollEventLoop::~EpollEventLoop() {
   while (deferred_head_ != nullptr) Unlink(*deferred_head_);
   for (EpollTimer* timer : heap_) timer->heap_index_ = EpollTimer::kNotArmed;
   heap_.clear();
-  {
-    absl::MutexLock lock(&posted_mutex_);
-    posted_.clear();
+  // Destroy queued tasks outside the lock: a task's captures may Post() from their destructors.
+  while (true) {
+    std::vector<absl::AnyInvocable<void()>> dropped;
+    {
+      absl::MutexLock lock(&posted_mutex_);
+      dropped.swap(posted_);
+    }
+    if (dropped.empty()) break;
   }
   close(wake_fd_);
   close(epoll_fd_);
@@ -126,8 +131,10 @@ void EpollEventLoop::Post(absl::AnyInvocable<void()> task) {
     posted_.push_back(std::move(task));
     wake = !wake_pending_ && !IsInLoopThread();
     wake_pending_ = true;
+    // Under the lock, so a Run() starting on another thread either sees it or makes this Post()
+    // count as remote (see Run()).
+    has_posted_.store(true, std::memory_order_release);
   }
-  has_posted_.store(true, std::memory_order_release);
   if (wake) {
     uint64_t one = 1;
     ssize_t n = write(wake_fd_, &one, sizeof(one));
@@ -150,7 +157,12 @@ bool EpollEventLoop::IsInLoopThread() const {
 }
 
 void EpollEventLoop::Run() {
-  thread_id_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  {
+    // Serialized with Post(): a Post() that still took its caller for the loop thread has
+    // published has_posted_ before this, so the first iteration does not block on it.
+    absl::MutexLock lock(&posted_mutex_);
+    thread_id_.store(std::this_thread::get_id(), std::memory_order_relaxed);
+  }
   while (!stop_requested_.load(std::memory_order_acquire)) RunOnce(absl::InfiniteDuration());
   stop_requested_.store(false, std::memory_order_relaxed);
 }

@@ -1,5 +1,6 @@
 #include "reactor/loop_group.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -25,6 +26,7 @@ LoopGroup::LoopGroup(std::vector<std::unique_ptr<EpollEventLoop>> loops)
 LoopGroup::~LoopGroup() { Stop(); }
 
 void LoopGroup::Start() {
+  absl::MutexLock lock(&threads_mutex_);
   for (std::size_t i = 1; i < loops_.size(); ++i) {
     EpollEventLoop* loop = loops_[i].get();
     threads_.emplace_back([loop] { loop->Run(); });
@@ -35,10 +37,19 @@ void LoopGroup::Run() { loops_[0]->Run(); }
 
 void LoopGroup::Stop() {
   for (auto& loop : loops_) loop->Stop();
-  for (std::thread& thread : threads_) {
-    if (thread.joinable() && thread.get_id() != std::this_thread::get_id()) thread.join();
+  std::vector<std::thread> joining;
+  {
+    absl::MutexLock lock(&threads_mutex_);
+    // A loop thread cannot join itself (and destroying its joinable std::thread would terminate
+    // the process): it stays in threads_ for a later Stop(), at the latest the destructor's.
+    for (std::thread& thread : threads_) {
+      if (thread.get_id() != std::this_thread::get_id()) joining.push_back(std::move(thread));
+    }
+    threads_.erase(std::remove_if(threads_.begin(), threads_.end(),
+                                  [](const std::thread& thread) { return !thread.joinable(); }),
+                   threads_.end());
   }
-  threads_.clear();
+  for (std::thread& thread : joining) thread.join();
 }
 
 int DefaultLoopCount() {

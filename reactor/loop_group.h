@@ -11,7 +11,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "reactor/epoll_event_loop.h"
 
 namespace weft::reactor {
@@ -33,14 +35,16 @@ class LoopGroup {
   void Start();
   // Runs loop 0 on the calling thread until Stop().
   void Run();
-  // Stops every loop and joins the threads. Thread-safe, idempotent.
+  // Stops every loop and joins the threads. Thread-safe, idempotent. Called from one of the
+  // group's own loop threads, it joins the others; the destructor joins the caller's.
   void Stop();
 
  private:
   explicit LoopGroup(std::vector<std::unique_ptr<EpollEventLoop>> loops);
 
   std::vector<std::unique_ptr<EpollEventLoop>> loops_;
-  std::vector<std::thread> threads_;
+  absl::Mutex threads_mutex_;
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(threads_mutex_);
 };
 
 // The number of loops `weftd` and the examples use by default: one per online CPU.

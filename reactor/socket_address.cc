@@ -117,7 +117,8 @@ std::string SocketAddress::ToString() const {
     case AF_INET6:
       return absl::StrCat("[", host(), "]:", port());
     case AF_UNIX:
-      return absl::StrCat("unix:", host());
+      // An unnamed socket (the client end of a Unix connection) has no printable address.
+      return host().empty() ? "" : absl::StrCat("unix:", host());
     default:
       return "";
   }

@@ -33,7 +33,9 @@ void RemoveStaleUnixSocket(const SocketAddress& address) {
   if (path.empty() || path[0] == '@') return;
   struct stat info;
   if (stat(path.c_str(), &info) != 0 || !S_ISSOCK(info.st_mode)) return;
-  int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  // Non-blocking: a blocking connect to a live listener with a full backlog would wait for room
+  // indefinitely. Only ECONNREFUSED (no listener) marks the file stale.
+  int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (probe < 0) return;
   if (connect(probe, address.sockaddr_ptr(), address.length()) != 0 && errno == ECONNREFUSED) {
     unlink(path.c_str());
@@ -145,7 +147,9 @@ class StreamConnector final : public ConnectRequest, private FdHandler, private 
     fd_ = socket(address_.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return Finish(absl::InternalError(absl::StrCat("socket: ", strerror(errno))));
     if (connect(fd_, address_.sockaddr_ptr(), address_.length()) == 0) return Finish(Take());
-    if (errno != EINPROGRESS && errno != EAGAIN) return Finish(Failure(errno));
+    // Only EINPROGRESS means "pending". A Unix connect never pends: its EAGAIN means the
+    // listener's backlog is full and the socket stays unconnected.
+    if (errno != EINPROGRESS) return Finish(Failure(errno));
     if (absl::Status s = loop_.AddFd(fd_, EPOLLOUT, *this); !s.ok()) return Finish(s);
     watching_ = true;
   }

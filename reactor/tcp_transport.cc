@@ -50,6 +50,10 @@ absl::Status TcpTransport::Write(absl::string_view bytes) {
     return absl::FailedPreconditionError("tcp: write after close");
   }
   if (has(kFailed)) return absl::UnavailableError("tcp: connection lost");
+  // Checked before sending: a rejected write must not have sent a prefix of itself.
+  if (buffer_.size() + bytes.size() > max_buffer_) {
+    return absl::ResourceExhaustedError("tcp: write buffer limit exceeded");
+  }
   if (buffer_.empty()) {
     const ssize_t n = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n == static_cast<ssize_t>(bytes.size())) return absl::OkStatus();
@@ -60,9 +64,6 @@ absl::Status TcpTransport::Write(absl::string_view bytes) {
       FinishClose(error);
       return error;
     }
-  }
-  if (buffer_.size() + bytes.size() > max_buffer_) {
-    return absl::ResourceExhaustedError("tcp: write buffer limit exceeded");
   }
   buffer_.Append(bytes);
   UpdateInterest();
@@ -110,8 +111,8 @@ void TcpTransport::Abort() {
   FinishClose(absl::CancelledError("tcp: connection aborted"));
 }
 
-void TcpTransport::SetWatermarks(const WriteWatermarks& watermarks) {
-  WEFT_CHECK(watermarks.low <= watermarks.high && watermarks.high <= watermarks.max);
+void TcpTransport::SetWatermarks(const WriteWatermarks& requested) {
+  const WriteWatermarks watermarks = requested.Normalized();
   low_watermark_ = static_cast<uint32_t>(std::min<std::size_t>(watermarks.low, UINT32_MAX));
   high_watermark_ = static_cast<uint32_t>(std::min<std::size_t>(watermarks.high, UINT32_MAX));
   max_buffer_ = static_cast<uint32_t>(std::min<std::size_t>(watermarks.max, UINT32_MAX));

@@ -18,8 +18,9 @@ namespace weft::reactor {
 
 class Transport;
 
-// Events from a Transport. All run on the transport's loop thread; none is re-entered from
-// inside a Transport method call (a Write() never calls OnClosed() synchronously).
+// Events from a Transport. All run on the transport's loop thread. Only OnWriteBufferHigh() may
+// run inside a Transport method (the Write() that crossed the watermark); every other event,
+// OnClosed() above all, comes from the loop, never from inside a call the consumer made.
 class TransportCallbacks {
  public:
   TransportCallbacks() = default;
@@ -36,6 +37,7 @@ class TransportCallbacks {
   virtual void OnReadEof() = 0;
 
   // The write buffer rose above the high watermark: stop producing until OnWriteBufferLow().
+  // Runs inside the Write() that crossed the watermark.
   virtual void OnWriteBufferHigh() = 0;
 
   // The write buffer drained to the low watermark after an OnWriteBufferHigh().
@@ -54,6 +56,15 @@ struct WriteWatermarks {
   // Write() fails with kResourceExhausted instead of buffering past this, so a producer that
   // ignores OnWriteBufferHigh() cannot grow memory without bound.
   std::size_t max = 64 * 1024 * 1024;
+
+  // The thresholds made consistent (low <= high <= max), as every transport applies them: they
+  // often come from configuration, which must never crash the process.
+  WriteWatermarks Normalized() const {
+    WriteWatermarks out = *this;
+    if (out.high > out.max) out.high = out.max;
+    if (out.low > out.high) out.low = out.high;
+    return out;
+  }
 };
 
 class Transport {
@@ -68,9 +79,9 @@ class Transport {
   // by another SetCallbacks() call. Loop thread only.
   virtual void SetCallbacks(TransportCallbacks& callbacks) = 0;
 
-  // Sends `bytes`, copying whatever the kernel does not take at once. kFailedPrecondition after
-  // Close(), Abort() or ShutdownWrite(); kUnavailable once the peer is gone; kResourceExhausted
-  // past WriteWatermarks::max.
+  // Sends `bytes`, copying whatever the kernel does not take at once. All or nothing: a refused
+  // write sent no byte of itself. kFailedPrecondition after Close(), Abort() or ShutdownWrite();
+  // kUnavailable once the peer is gone; kResourceExhausted past WriteWatermarks::max.
   virtual absl::Status Write(absl::string_view bytes) = 0;
 
   // Stops and restarts delivery of OnData()/OnReadEof(); bytes wait in the kernel meanwhile, so
@@ -90,6 +101,7 @@ class Transport {
   // follows with kCancelled.
   virtual void Abort() = 0;
 
+  // Applies `watermarks.Normalized()`.
   virtual void SetWatermarks(const WriteWatermarks& watermarks) = 0;
 
   // Bytes accepted by Write() but not yet handed to the kernel (or to the wrapped transport).

@@ -3,9 +3,11 @@
 //   echo_server ENDPOINT [--loops N]
 //
 // Prints "listening on <endpoint>" (with the bound port) once every loop accepts. With N loops,
-// each runs on its own thread with its own SO_REUSEPORT listener. The echo protocol is a
+// each runs on its own thread with its own SO_REUSEPORT listener. SIGTERM or SIGINT stops it
+// cleanly with exit status 0. The echo protocol is a
 // well-behaved producer: it stops reading while the peer is slow to read its echoes, so a client
 // that never reads cannot grow the server's memory.
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -18,6 +20,7 @@
 #include "reactor/endpoint_factory.h"
 #include "reactor/loop_group.h"
 #include "reactor/protocol.h"
+#include "reactor/signal_watcher.h"
 
 namespace weft::examples {
 namespace {
@@ -62,6 +65,11 @@ bool ParseArgs(int argc, char** argv, Options& options) {
 }
 
 int Main(int argc, char** argv) {
+  constexpr int kStopSignals[] = {SIGTERM, SIGINT};
+  if (absl::Status s = reactor::BlockSignals(kStopSignals); !s.ok()) {
+    std::fprintf(stderr, "echo_server: %s\n", s.ToString().c_str());
+    return 1;
+  }
   Options options;
   if (!ParseArgs(argc, argv, options)) {
     std::fprintf(stderr, "usage: echo_server ENDPOINT [--loops N]\n");
@@ -95,10 +103,17 @@ int Main(int argc, char** argv) {
     endpoint->port = (*listener)->port();
     listeners.push_back(*std::move(listener));
   }
+  absl::StatusOr<std::unique_ptr<reactor::SignalWatcher>> stop = reactor::SignalWatcher::Create(
+      (*group)->loop(0), kStopSignals, [&group](int) { (*group)->Stop(); });
+  if (!stop.ok()) {
+    std::fprintf(stderr, "echo_server: %s\n", stop.status().ToString().c_str());
+    return 1;
+  }
   std::printf("listening on %s\n", endpoint->ToString().c_str());
   std::fflush(stdout);
   (*group)->Start();
   (*group)->Run();
+  (*group)->Stop();
   return 0;
 }
 
