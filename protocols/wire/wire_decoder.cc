@@ -347,8 +347,16 @@ absl::Status DecodeFrameBody(absl::string_view body, const WireLimits& limits, F
 
 absl::Status WireDecoder::Feed(absl::string_view bytes) {
   if (!status_.ok()) return status_;
-  if (!input_.empty()) pending_.append(input_.data(), input_.size());  // Caller did not drain.
-  input_ = bytes;
+  if (input_.empty()) {
+    input_ = bytes;
+    return absl::OkStatus();
+  }
+  // The caller did not drain, so the unread input may hold several frames: read on from one copy
+  // of everything not yet decoded, in order (`pending_` holds at most one frame).
+  std::string joined = absl::StrCat(pending_, input_, bytes);
+  pending_.clear();
+  joined_ = std::move(joined);
+  input_ = joined_;
   return absl::OkStatus();
 }
 

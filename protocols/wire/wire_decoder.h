@@ -54,6 +54,7 @@ class WireDecoder {
   std::string pending_;      // Start of a frame split across Feed() calls.
   absl::string_view input_;  // Unread part of the caller's latest Feed().
   std::string frame_;        // A frame gathered from `pending_` and `input_`.
+  std::string joined_;       // Unread bytes plus a Feed() made before Next() was drained.
 };
 
 // Decodes one frame body (without its length prefix). kInvalidArgument naming the field when

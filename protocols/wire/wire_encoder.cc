@@ -22,7 +22,12 @@ struct Sizer {
     if (value != 0) size += TagSize(number) + VarintSize(value);
   }
   void Bytes(uint32_t number, absl::string_view value) {
-    if (!value.empty()) size += TagSize(number) + VarintSize(value.size()) + value.size();
+    if (!value.empty()) Element(number, value);
+  }
+  // A string written even when empty: an element of a repeated field or a map entry's key or
+  // value, which protobuf always writes.
+  void Element(uint32_t number, absl::string_view value) {
+    size += TagSize(number) + VarintSize(value.size()) + value.size();
   }
   // A length-delimited field whose content is `length` bytes, written later or elsewhere.
   void Header(uint32_t number, std::size_t length) { size += TagSize(number) + VarintSize(length); }
@@ -39,7 +44,9 @@ struct Writer {
     AppendVarint(value, out);
   }
   void Bytes(uint32_t number, absl::string_view value) {
-    if (value.empty()) return;
+    if (!value.empty()) Element(number, value);
+  }
+  void Element(uint32_t number, absl::string_view value) {
     Header(number, value.size());
     out.append(value.data(), value.size());
   }
@@ -64,8 +71,8 @@ std::size_t StatusSize(int32_t code, absl::string_view message) {
 
 template <typename Sink>
 void EmitMetadataEntry(Sink& sink, absl::string_view key, absl::string_view value) {
-  sink.Bytes(1, key);
-  sink.Bytes(2, value);
+  sink.Element(1, key);
+  sink.Element(2, value);
 }
 
 // Writes [length][frame tag][body length] then lets `emit` write the body; `trailing` bytes the
@@ -150,7 +157,7 @@ void EncodeRegister(const Register& frame, std::string& out) {
       FrameKind::kRegister,
       [&](auto& sink) {
         sink.Varint(1, frame.call_id);
-        for (absl::string_view service : frame.services) sink.Bytes(2, service);
+        for (absl::string_view service : frame.services) sink.Element(2, service);
         sink.Bytes(3, frame.descriptors);
       },
       out);
