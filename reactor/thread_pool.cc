@@ -69,6 +69,21 @@ void ThreadPool::Submit(absl::AnyInvocable<void()> task) {
   work_available_.Signal();
 }
 
+namespace thread_pool_internal {
+
+// EventLoop::Post() orders everything before it with the task it queues, but EpollEventLoop's
+// queue sits behind an absl::Mutex that TSAN cannot see; release/acquire on the loop's address
+// says so explicitly for the results DeferToThread() hands over.
+void PostToLoop(EventLoop& loop, absl::AnyInvocable<void()> deliver) {
+  WEFT_TSAN_RELEASE(&loop);
+  loop.Post([&loop, deliver = std::move(deliver)]() mutable {
+    WEFT_TSAN_ACQUIRE(&loop);
+    deliver();
+  });
+}
+
+}  // namespace thread_pool_internal
+
 void ThreadPool::WorkerLoop() {
   while (true) {
     absl::AnyInvocable<void()> task;

@@ -55,6 +55,10 @@ namespace thread_pool_internal {
 template <typename F>
 using DeferredValue = deferred_internal::NormalizedType<F>;
 
+// loop.Post(deliver), plus the ThreadSanitizer annotations that make the ordering Post() gives
+// visible (see thread_pool.cc). Called on the pool thread.
+void PostToLoop(EventLoop& loop, absl::AnyInvocable<void()> deliver);
+
 template <typename F>
 DeferredResult<DeferredValue<F>> Run(F& f) {
   using R = std::invoke_result_t<F&>;
@@ -85,9 +89,10 @@ Deferred<thread_pool_internal::DeferredValue<F>> DeferToThread(EventLoop& loop, 
   // The Promise crosses threads only as a moved pointer; its state is touched on `loop` alone.
   pool.Submit([&loop, f = std::move(f), promise = std::move(promise)]() mutable {
     DeferredResult<T> result = thread_pool_internal::Run(f);
-    loop.Post([promise = std::move(promise), result = std::move(result)]() mutable {
-      promise.Complete(std::move(result));
-    });
+    thread_pool_internal::PostToLoop(
+        loop, [promise = std::move(promise), result = std::move(result)]() mutable {
+          promise.Complete(std::move(result));
+        });
   });
   return deferred;
 }
