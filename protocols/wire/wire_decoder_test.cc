@@ -247,8 +247,9 @@ TEST(WireDecoderTest, SkipsUnknownFieldsOfEveryWireType) {
   AppendTag(93, WireType::kFixed32, message);
   message.append(4, '\x22');
   message += BytesField(2, "svc");
+  const std::string body = KindBody(FrameKind::kCall, message);  // Outlives the frame's views.
   Frame frame;
-  ASSERT_THAT(DecodeFrameBody(KindBody(FrameKind::kCall, message), WireLimits{}, frame), IsOk());
+  ASSERT_THAT(DecodeFrameBody(body, WireLimits{}, frame), IsOk());
   const Call& call = std::get<Call>(frame);
   EXPECT_EQ(call.call_id, 7u);
   EXPECT_EQ(call.service, "svc");
@@ -259,15 +260,17 @@ TEST(WireDecoderTest, AcceptsUnpackedAndPackedObjectIds) {
   AppendVarint(3, packed);
   AppendVarint(300, packed);
   const std::string message = VarintField(1, 1) + BytesField(1, packed) + VarintField(1, 2);
+  const std::string body = KindBody(FrameKind::kRelease, message);  // Outlives the frame's views.
   Frame frame;
-  ASSERT_THAT(DecodeFrameBody(KindBody(FrameKind::kRelease, message), WireLimits{}, frame), IsOk());
+  ASSERT_THAT(DecodeFrameBody(body, WireLimits{}, frame), IsOk());
   EXPECT_EQ(std::get<Release>(frame).object_ids, (std::vector<uint64_t>{1, 3, 300, 2}));
 }
 
 TEST(WireDecoderTest, LastValueOfARepeatedScalarFieldWins) {
   const std::string message = VarintField(1, 5) + VarintField(1, 6);
+  const std::string body = KindBody(FrameKind::kCancel, message);  // Outlives the frame's views.
   Frame frame;
-  ASSERT_THAT(DecodeFrameBody(KindBody(FrameKind::kCancel, message), WireLimits{}, frame), IsOk());
+  ASSERT_THAT(DecodeFrameBody(body, WireLimits{}, frame), IsOk());
   EXPECT_EQ(std::get<Cancel>(frame).call_id, 6u);
 }
 

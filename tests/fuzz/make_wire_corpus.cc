@@ -3,6 +3,7 @@
 // Part of //tests/fuzz. The seeds are checked in under tests/fuzz/corpus/wire/; regenerate them
 // after a change to the wire format with
 //   bazel run //tests/fuzz:make_wire_corpus -- "$PWD/tests/fuzz/corpus/wire"
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -47,6 +48,13 @@ std::vector<std::pair<std::string, std::string>> Seeds() {
   object_call.one_way = true;
   Release release;
   release.object_ids = {42, 300, 1ull << 40};
+  // Empty elements of repeated fields and maps, which protobuf writes and must survive.
+  Register edge_register;
+  edge_register.services = {"", "demo.Greeter"};
+  Call edge_call;
+  edge_call.method = "M";
+  edge_call.timeout_micros = -1;
+  edge_call.metadata = {{"", ""}, {"k", ""}};
   const Call call = SampleCall();
   std::string call_header;
   EncodeCallHeader(call, call.payload.size(), call_header);
@@ -75,6 +83,8 @@ std::vector<std::pair<std::string, std::string>> Seeds() {
       {"go_away", Encode({GoAway{14, "broker shutting down"}})},
       {"empty_kinds", Encode({Hello{}, Welcome{}, Register{}, Call{}, Reply{}, Cancel{}, Release{},
                               Publish{}, Subscribe{}, Ping{}, Pong{}, GoAway{}})},
+      {"edge_values", Encode({edge_register, edge_call, Reply{UINT64_MAX, -1, "", ""},
+                              Release{{0, UINT64_MAX}}, GoAway{INT32_MIN, ""}})},
       {"session",
        Encode({Hello{1, "cli", ""}, Welcome{1, "node-a", 1u << 20, 64}, reg, call,
                Reply{7, 0, "", "\x08\x05"}, object_call, Ping{1}, Pong{1}, release,

@@ -11,6 +11,7 @@
 //    the same bytes; EncodeReplyHeader()/EncodeCallHeader() plus the payload agree with
 //    EncodeReply()/EncodeCall().
 //  - The same holds with tight limits, and for the input taken as one frame body.
+//  - A frame built from the input as a recipe (class Recipe) survives encode -> decode.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -142,6 +143,78 @@ void CheckSameOutcome(const Outcome& a, const Outcome& b, absl::string_view how)
                   absl::StrCat(how, ": ", a.buffered, " vs ", b.buffered, " bytes buffered"));
 }
 
+// Reads the input as a recipe for a frame, so the encoders also see values the decoder would
+// rarely reach by mutation alone (empty elements of repeated fields and maps, extreme integers).
+class Recipe {
+ public:
+  explicit Recipe(absl::string_view data) : data_(data) {}
+
+  uint8_t Byte() {
+    const absl::string_view byte = Take(1);
+    return byte.empty() ? 0 : static_cast<uint8_t>(byte[0]);
+  }
+  uint64_t Int() {
+    uint64_t value = 0;
+    for (char c : Take(8)) value = (value << 8) | static_cast<uint8_t>(c);
+    return value;
+  }
+  // A string of 0 to 255 bytes; views point into the input.
+  absl::string_view String() { return Take(Byte()); }
+  std::size_t Count() { return Byte() % 6; }
+
+  // `salt` spreads the kinds: seeds are wire streams, whose first byte is nearly always 0.
+  Frame MakeFrame(uint64_t salt) {
+    switch ((Byte() + salt) % 12) {
+      case 0:
+        return Hello{static_cast<uint32_t>(Int()), String(), String()};
+      case 1:
+        return Welcome{static_cast<uint32_t>(Int()), String(), static_cast<uint32_t>(Int()),
+                       static_cast<uint32_t>(Int())};
+      case 2: {
+        Register reg{Int(), {}, String()};
+        for (std::size_t n = Count(); n > 0; --n) reg.services.push_back(String());
+        return reg;
+      }
+      case 3: {
+        Call call{Int(), String(), Int(), String(), String(), static_cast<int64_t>(Int()),
+                  {},    false};
+        for (std::size_t n = Count(); n > 0; --n) call.metadata.emplace_back(String(), String());
+        call.one_way = Byte() % 2 == 1;
+        return call;
+      }
+      case 4:
+        return Reply{Int(), static_cast<int32_t>(Int()), String(), String()};
+      case 5:
+        return Cancel{Int()};
+      case 6: {
+        Release release;
+        for (std::size_t n = Count(); n > 0; --n) release.object_ids.push_back(Int());
+        return release;
+      }
+      case 7:
+        return Publish{String(), String(), String()};
+      case 8:
+        return Subscribe{String(), Byte() % 2 == 1};
+      case 9:
+        return Ping{Int()};
+      case 10:
+        return Pong{Int()};
+      default:
+        return GoAway{static_cast<int32_t>(Int()), String()};
+    }
+  }
+
+ private:
+  // Up to `n` bytes from the front; fewer (or none) once the input runs out.
+  absl::string_view Take(std::size_t n) {
+    const absl::string_view out = data_.substr(0, std::min(n, data_.size()));
+    data_.remove_prefix(out.size());
+    return out;
+  }
+
+  absl::string_view data_;
+};
+
 uint64_t Fnv1a(absl::string_view bytes) {
   uint64_t hash = 14695981039346656037ull;
   for (char c : bytes) hash = (hash ^ static_cast<uint8_t>(c)) * 1099511628211ull;
@@ -170,6 +243,9 @@ void FuzzWire(absl::string_view input) {
   tight.max_metadata_entries = 2;
   tight.max_list_entries = 4;
   Decode(input, tight, all, always);
+
+  Recipe recipe(input);
+  CheckFrame(recipe.MakeFrame(Fnv1a(input)), limits);
 
   Frame frame;
   const absl::Status status = DecodeFrameBody(input, limits, frame);
