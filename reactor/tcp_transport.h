@@ -74,8 +74,12 @@ class TcpTransport final : public Transport, private FdHandler, private Deferred
   void set(Flag flag) { flags_ |= flag; }
   void clear(Flag flag) { flags_ &= ~flag; }
 
+  // Reads per readiness event while each read fills the loop's buffer.
+  static constexpr int kMaxReadsPerWakeup = 8;
+
   EpollEventLoop& loop_;
   TransportCallbacks* callbacks_ = nullptr;  // Not owned; null until SetCallbacks().
+  bool* destroyed_ = nullptr;  // Set while OnData() runs in a read loop; see HandleReadable().
   ByteBuffer buffer_;
   absl::Status close_reason_;  // Delivered by RunDeferredCall().
   uint32_t low_watermark_ = WriteWatermarks{}.low;
