@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "reactor/testing/deferred_recorder.h"
 #include "reactor/testing/fake_event_loop.h"
 #include "tests/testing/status_matchers.h"
 
@@ -23,35 +24,6 @@ using ::testing::Optional;
 using ::weft::testing::IsOk;
 using ::weft::testing::IsOkAndHolds;
 using ::weft::testing::StatusIs;
-
-// Counts its own destruction (moved-from copies do not count), to prove what a chain frees.
-class Tracker {
- public:
-  explicit Tracker(int& destroyed) : destroyed_(&destroyed) {}
-  Tracker(Tracker&& other) noexcept : destroyed_(std::exchange(other.destroyed_, nullptr)) {}
-  Tracker& operator=(Tracker&&) = delete;
-  ~Tracker() {
-    if (destroyed_ != nullptr) ++*destroyed_;
-  }
-
- private:
-  int* destroyed_;
-};
-
-// Consumes `d` and records its result (and how often it arrived) in the returned slot.
-template <typename T>
-struct Recorded {
-  std::optional<DeferredResult<T>> result;
-  int deliveries = 0;
-};
-
-template <typename T>
-Deferred<void> Record(Deferred<T> d, Recorded<T>& out) {
-  return std::move(d).Handle([&out](DeferredResult<T> r) {
-    out.result = std::move(r);
-    ++out.deliveries;
-  });
-}
 
 TEST(DeferredTest, ThenRunsWhenResolvedLater) {
   Promise<int> promise;
