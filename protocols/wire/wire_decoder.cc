@@ -23,7 +23,7 @@ template <typename OnField>
 absl::Status ForEachField(absl::string_view bytes, absl::string_view message, OnField on_field) {
   Reader reader(bytes);
   while (!reader.done()) {
-    uint32_t number;
+    uint32_t number = 0;
     WireType type;
     if (!reader.ReadTag(number, type)) return Malformed(message, "tag");
     absl::Status s = on_field(number, type, reader);
@@ -64,7 +64,7 @@ struct FieldReader {
 template <typename T>
 absl::Status ReadU32(const FieldReader& f, WireType type, Reader& r, T& out,
                      absl::string_view field) {
-  uint64_t value;
+  uint64_t value = 0;
   if (absl::Status s = f.Varint(type, r, value, field); !s.ok()) return s;
   out = static_cast<T>(value);
   return absl::OkStatus();
@@ -179,7 +179,7 @@ absl::Status DecodeCall(const FieldReader& f, absl::string_view bytes, Call& out
         return DecodeMetadataEntry(f, entry, out);
       }
       case 8: {
-        uint64_t one_way;
+        uint64_t one_way = 0;
         if (absl::Status s = f.Varint(type, r, one_way, "one_way"); !s.ok()) return s;
         out.one_way = one_way != 0;
         return absl::OkStatus();
@@ -219,7 +219,7 @@ absl::Status DecodeRelease(const FieldReader& f, absl::string_view bytes, Releas
   return ForEachField(bytes, f.message, [&](uint32_t number, WireType type, Reader& r) {
     if (number != 1) return f.Skip(type, r);
     if (type == WireType::kVarint) {
-      uint64_t id;
+      uint64_t id = 0;
       if (!r.ReadVarint(id)) return Malformed(f.message, "object_ids");
       return add(id);
     }
@@ -227,7 +227,7 @@ absl::Status DecodeRelease(const FieldReader& f, absl::string_view bytes, Releas
     if (absl::Status s = f.Bytes(type, r, packed, "object_ids"); !s.ok()) return s;
     Reader ids(packed);
     while (!ids.done()) {
-      uint64_t id;
+      uint64_t id = 0;
       if (!ids.ReadVarint(id)) return Malformed(f.message, "object_ids");
       if (absl::Status s = add(id); !s.ok()) return s;
     }
@@ -256,7 +256,7 @@ absl::Status DecodeSubscribe(const FieldReader& f, absl::string_view bytes, Subs
       case 1:
         return f.Name(type, r, out.topic, "topic");
       case 2: {
-        uint64_t value;
+        uint64_t value = 0;
         if (absl::Status s = f.Varint(type, r, value, "unsubscribe"); !s.ok()) return s;
         out.unsubscribe = value != 0;
         return absl::OkStatus();
@@ -333,7 +333,7 @@ absl::Status DecodeKind(uint32_t kind, absl::string_view bytes, const WireLimits
 
 absl::Status DecodeFrameBody(absl::string_view body, const WireLimits& limits, Frame& frame) {
   Reader reader(body);
-  uint32_t kind;
+  uint32_t kind = 0;
   WireType type;
   if (reader.done()) return absl::InvalidArgumentError("wire: frame has no kind");
   if (!reader.ReadTag(kind, type) || type != WireType::kLengthDelimited) {
