@@ -1,0 +1,260 @@
+#include "broker/broker_shard.h"
+
+#include <utility>
+#include <variant>
+
+#include "absl/strings/str_cat.h"
+#include "broker/broker.h"
+#include "broker/broker_core.h"
+#include "broker/router.h"
+#include "broker/servant_call.h"
+#include "reactor/base/check.h"
+
+namespace weft::broker {
+namespace {
+
+absl::Time DeadlineAfter(const reactor::Clock& clock, int64_t timeout_micros,
+                         absl::Duration fallback) {
+  if (timeout_micros > 0) return clock.Now() + absl::Microseconds(timeout_micros);
+  if (fallback == absl::InfiniteDuration()) return absl::InfiniteFuture();
+  return clock.Now() + fallback;
+}
+
+}  // namespace
+
+BrokerShard::BrokerShard(Broker& broker, std::size_t index, reactor::EventLoop& loop,
+                         std::vector<std::unique_ptr<google::protobuf::Service>> servants)
+    : broker_(broker), index_(index), loop_(loop), servants_(std::move(servants)) {
+  pools_.resize(servants_.size());
+  for (std::size_t i = 0; i < servants_.size(); ++i) {
+    pools_[i].resize(servants_[i]->GetDescriptor()->method_count());
+  }
+}
+
+BrokerShard::~BrokerShard() = default;
+
+void BrokerShard::Post(absl::AnyInvocable<void()> task) { loop_.Post(std::move(task)); }
+
+ConnectionRef BrokerShard::Connect(PeerCallbacks& peer, absl::string_view client_name) {
+  (void)client_name;
+  ConnectionRef ref{static_cast<uint32_t>(index_), next_connection_++};
+  connections_[ref.connection].peer = &peer;
+  if (index_ == 0) {
+    broker_.core().Connect(ref);
+  } else {
+    broker_.home_loop().Post([&core = broker_.core(), ref] { core.Connect(ref); });
+  }
+  return ref;
+}
+
+void BrokerShard::Disconnect(ConnectionRef connection) {
+  auto it = connections_.find(connection.connection);
+  if (it == connections_.end()) return;
+  for (auto& [call_id, slot] : it->second.running) slot->Cancel();
+  connections_.erase(it);
+  if (index_ == 0) {
+    broker_.core().Disconnect(connection);
+  } else {
+    broker_.home_loop().Post([&core = broker_.core(), connection] { core.Disconnect(connection); });
+  }
+}
+
+PeerCallbacks* BrokerShard::Peer(ConnectionRef connection) {
+  auto it = connections_.find(connection.connection);
+  return it == connections_.end() ? nullptr : it->second.peer;
+}
+
+void BrokerShard::Call(ConnectionRef from, const IncomingCall& call) {
+  if (call.object_id == 0 && RunLocally(call, from)) return;
+  if (index_ == 0) {
+    broker_.core().Call(from, call);
+    return;
+  }
+  broker_.home_loop().Post(
+      [&core = broker_.core(), from, owned = OwnedCall(call)] { core.Call(from, owned.View()); });
+}
+
+// The hot path: a call to an in-process servant whose messages carry no object references runs
+// here, on this loop's servant instance, with a pooled ServantCall.
+bool BrokerShard::RunLocally(const IncomingCall& call, ConnectionRef from) {
+  absl::StatusOr<Destination> destination = Route(*routing_, call.service, call.method);
+  if (!destination.ok()) {
+    if (!call.one_way) {
+      if (PeerCallbacks* peer = Peer(from)) {
+        peer->OnReply(call.call_id, destination.status(), Payload());
+      }
+    }
+    return true;
+  }
+  const auto* servant = std::get_if<InProcessServant>(&destination->target);
+  if (servant == nullptr) return false;
+  const int method_index = destination->method->index();
+  if (broker_.catalog_.services[servant->index].carries_refs[method_index]) return false;
+
+  MethodPool& pool = pools_[servant->index][method_index];
+  ServantCall* slot;
+  if (pool.free.empty()) {
+    google::protobuf::Service& service = *servants_[servant->index];
+    const google::protobuf::MethodDescriptor& method = *destination->method;
+    auto owned = std::make_unique<ServantCall>(
+        *this, method,
+        std::unique_ptr<google::protobuf::Message>(service.GetRequestPrototype(&method).New()),
+        std::unique_ptr<google::protobuf::Message>(service.GetResponsePrototype(&method).New()));
+    owned->servant_index = servant->index;
+    slot = owned.get();
+    pool.all.push_back(std::move(owned));
+  } else {
+    slot = pool.free.back();
+    pool.free.pop_back();
+  }
+  StartServantCall(*slot, from, call);
+  return true;
+}
+
+void BrokerShard::StartServantCall(ServantCall& slot, ConnectionRef from,
+                                   const IncomingCall& call) {
+  slot.from = from;
+  slot.call_id = call.call_id;
+  slot.one_way = call.one_way;
+  if (!slot.request().ParseFromArray(call.payload.data(), static_cast<int>(call.payload.size()))) {
+    if (!call.one_way) {
+      if (PeerCallbacks* peer = Peer(from)) {
+        peer->OnReply(call.call_id,
+                      absl::InvalidArgumentError(absl::StrCat(
+                          "payload is not a valid ", slot.method().input_type()->full_name())),
+                      Payload());
+      }
+    }
+    Recycle(slot);
+    return;
+  }
+  slot.response().Clear();
+  const absl::Time deadline =
+      DeadlineAfter(loop_.clock(), call.timeout_micros, broker_.options().default_timeout);
+  slot.Begin(nullptr, deadline, call.metadata);
+  if (slot.Start(*servants_[slot.servant_index])) return;
+  // The servant answers later: make the call cancellable and bound it by its deadline.
+  connections_[from.connection].running[call.call_id] = &slot;
+  if (deadline == absl::InfiniteFuture()) return;
+  if (slot.deadline_timer == nullptr) {
+    slot.deadline_timer = loop_.CreateTimer([this, &slot] {
+      ServantCall& call = slot;
+      auto it = connections_.find(call.from.connection);
+      if (it != connections_.end()) it->second.running.erase(call.call_id);
+      call.Cancel();
+      if (call.one_way) return;
+      if (PeerCallbacks* peer = Peer(call.from)) {
+        peer->OnReply(call.call_id, absl::DeadlineExceededError("deadline exceeded"), Payload());
+      }
+    });
+  }
+  slot.deadline_timer->Schedule(deadline - loop_.clock().Now());
+}
+
+void BrokerShard::OnServantDone(ServantCall& slot) {
+  if (slot.deadline_timer != nullptr) slot.deadline_timer->Cancel();
+  if (!slot.abandoned) {
+    auto it = connections_.find(slot.from.connection);
+    if (it != connections_.end()) {
+      it->second.running.erase(slot.call_id);
+      if (!slot.one_way) {
+        const absl::Status& status = slot.context().status();
+        it->second.peer->OnReply(slot.call_id, status,
+                                 status.ok() ? Payload(slot.response()) : Payload());
+      }
+    }
+  }
+  Recycle(slot);
+}
+
+void BrokerShard::Recycle(ServantCall& slot) {
+  pools_[slot.servant_index][slot.method().index()].free.push_back(&slot);
+}
+
+void BrokerShard::Reply(ConnectionRef from, uint64_t call_id, const absl::Status& status,
+                        absl::string_view payload) {
+  if (index_ == 0) {
+    broker_.core().Reply(from, call_id, status, payload);
+    return;
+  }
+  broker_.home_loop().Post(
+      [&core = broker_.core(), from, call_id, status, bytes = std::string(payload)] {
+        core.Reply(from, call_id, status, bytes);
+      });
+}
+
+void BrokerShard::Cancel(ConnectionRef from, uint64_t call_id) {
+  auto it = connections_.find(from.connection);
+  if (it != connections_.end()) {
+    auto running = it->second.running.find(call_id);
+    if (running != it->second.running.end()) {
+      ServantCall& slot = *running->second;
+      it->second.running.erase(running);
+      slot.Cancel();
+      if (!slot.one_way) {
+        it->second.peer->OnReply(call_id, absl::CancelledError("cancelled by the caller"),
+                                 Payload());
+      }
+      return;
+    }
+  }
+  if (index_ == 0) {
+    broker_.core().Cancel(from, call_id);
+  } else {
+    broker_.home_loop().Post(
+        [&core = broker_.core(), from, call_id] { core.Cancel(from, call_id); });
+  }
+}
+
+void BrokerShard::Register(ConnectionRef from, uint64_t call_id,
+                           absl::Span<const absl::string_view> services,
+                           absl::string_view descriptors) {
+  std::vector<std::string> names(services.begin(), services.end());
+  if (index_ == 0) {
+    broker_.core().Register(from, call_id, std::move(names), descriptors);
+    return;
+  }
+  broker_.home_loop().Post([&core = broker_.core(), from, call_id, names = std::move(names),
+                            bytes = std::string(descriptors)]() mutable {
+    core.Register(from, call_id, std::move(names), bytes);
+  });
+}
+
+void BrokerShard::Release(ConnectionRef from, absl::Span<const uint64_t> object_ids) {
+  if (index_ == 0) {
+    broker_.core().Release(from, object_ids);
+    return;
+  }
+  broker_.home_loop().Post([&core = broker_.core(), from,
+                            ids = std::vector<uint64_t>(object_ids.begin(), object_ids.end())] {
+    core.Release(from, ids);
+  });
+}
+
+void BrokerShard::Subscribe(ConnectionRef from, absl::string_view topic, bool unsubscribe) {
+  if (index_ == 0) {
+    broker_.core().Subscribe(from, topic, unsubscribe);
+    return;
+  }
+  broker_.home_loop().Post([&core = broker_.core(), from, topic = std::string(topic), unsubscribe] {
+    core.Subscribe(from, topic, unsubscribe);
+  });
+}
+
+void BrokerShard::Publish(ConnectionRef from, absl::string_view topic, absl::string_view payload,
+                          absl::string_view type_url) {
+  (void)from;
+  for (const ConnectionRef& subscriber : routing_->Subscribers(topic)) {
+    if (subscriber.loop == index_) {
+      if (PeerCallbacks* peer = Peer(subscriber)) peer->OnPublish(topic, payload, type_url);
+      continue;
+    }
+    BrokerShard& shard = broker_.shard(subscriber.loop);
+    shard.Post([&shard, subscriber, topic = std::string(topic), payload = std::string(payload),
+                type_url = std::string(type_url)] {
+      if (PeerCallbacks* peer = shard.Peer(subscriber)) peer->OnPublish(topic, payload, type_url);
+    });
+  }
+}
+
+}  // namespace weft::broker

@@ -1,0 +1,128 @@
+// BrokerShard: one loop's part of the Broker (broker.h), the only broker object a session calls.
+//
+// Part of //broker. Every method runs on the shard's loop and may call back into the session's
+// PeerCallbacks before returning (a reply to a call served at once, for example). A connection is
+// named by the ConnectionRef that Connect() returns; after Disconnect() the broker never calls its
+// PeerCallbacks again.
+#ifndef WEFT_BROKER_BROKER_SHARD_H_
+#define WEFT_BROKER_BROKER_SHARD_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "broker/ids.h"
+#include "broker/peer.h"
+#include "broker/routing_table.h"
+#include "broker/servant_call.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/service.h"
+#include "reactor/event_loop.h"
+
+namespace weft::broker {
+
+class Broker;
+
+// The in-process services, fixed at start and shared read-only by every loop.
+struct ServantCatalog {
+  struct Service {
+    const google::protobuf::ServiceDescriptor* descriptor = nullptr;
+    // Per method index: true when its request or response type can hold an ObjectRef (such
+    // calls run on the home shard, which keeps the object registry).
+    std::vector<bool> carries_refs;
+  };
+  std::vector<Service> services;
+};
+
+class BrokerShard final : public ServantCallOwner {
+ public:
+  BrokerShard(Broker& broker, std::size_t index, reactor::EventLoop& loop,
+              std::vector<std::unique_ptr<google::protobuf::Service>> servants);
+  BrokerShard(const BrokerShard&) = delete;
+  BrokerShard& operator=(const BrokerShard&) = delete;
+  ~BrokerShard() override;
+
+  // A new connection whose session implements `peer` (which must stay valid until
+  // Disconnect()). `client_name` is for the control plane and logs.
+  ConnectionRef Connect(PeerCallbacks& peer, absl::string_view client_name);
+  // The connection is gone: its calls in flight are abandoned (their callees are told), its
+  // references released, the services it registered and its subscriptions removed, and calls
+  // waiting on it fail with kUnavailable.
+  void Disconnect(ConnectionRef connection);
+
+  // A call from `from`. The reply comes through OnReply (unless one-way), possibly before this
+  // returns. Errors are replies: kNotFound (service, method or object), kInvalidArgument
+  // (payload), kUnavailable (object host gone), kResourceExhausted (destination queue full),
+  // kDeadlineExceeded, kCancelled.
+  void Call(ConnectionRef from, const IncomingCall& call);
+  // `from` answers call `call_id` that the broker sent it through OnCall. Unknown ids (a call
+  // that timed out or was cancelled meanwhile) are ignored.
+  void Reply(ConnectionRef from, uint64_t call_id, const absl::Status& status,
+             absl::string_view payload);
+  // `from` gives up on its call `call_id`: it gets kCancelled at once (unless already answered)
+  // and the callee is told. Unknown ids are ignored.
+  void Cancel(ConnectionRef from, uint64_t call_id);
+  // `from` hosts `services`, defined by the serialized FileDescriptorSet `descriptors`. Answered
+  // through OnReply(call_id): OK once every loop routes to them, kInvalidArgument (bad set, or a
+  // listed service it does not define), kAlreadyExists (a name registered already, or a
+  // conflicting definition).
+  void Register(ConnectionRef from, uint64_t call_id, absl::Span<const absl::string_view> services,
+                absl::string_view descriptors);
+  // `from` drops one reference per listed id. Ids it does not hold are ignored.
+  void Release(ConnectionRef from, absl::Span<const uint64_t> object_ids);
+  void Subscribe(ConnectionRef from, absl::string_view topic, bool unsubscribe);
+  // Delivers to every subscriber of `topic` (the publisher included, if subscribed).
+  void Publish(ConnectionRef from, absl::string_view topic, absl::string_view payload,
+               absl::string_view type_url);
+
+  std::size_t connection_count() const { return connections_.size(); }
+
+ private:
+  friend class Broker;
+  friend class BrokerCore;
+  friend class ServantCall;
+
+  struct Connection {
+    PeerCallbacks* peer = nullptr;
+    // Fast-path calls still running in a servant, by the caller's call id.
+    absl::flat_hash_map<uint64_t, ServantCall*> running;
+  };
+
+  // The servant-call pool of one in-process method: every slot made, and those not running.
+  struct MethodPool {
+    std::vector<std::unique_ptr<ServantCall>> all;
+    std::vector<ServantCall*> free;
+  };
+
+  // ServantCallOwner
+  void OnServantDone(ServantCall& slot) override;
+
+  bool RunLocally(const IncomingCall& call, ConnectionRef from);
+  void StartServantCall(ServantCall& slot, ConnectionRef from, const IncomingCall& call);
+  void Recycle(ServantCall& slot);
+  void Post(absl::AnyInvocable<void()> task);
+
+  // Delivery from the home shard to a connection of this shard (skipped when it is gone).
+  PeerCallbacks* Peer(ConnectionRef connection);
+  void SetRoutingTable(std::shared_ptr<const RoutingTable> table) { routing_ = std::move(table); }
+  google::protobuf::Service& servant(uint32_t index) { return *servants_[index]; }
+
+  Broker& broker_;
+  const std::size_t index_;
+  reactor::EventLoop& loop_;
+  std::vector<std::unique_ptr<google::protobuf::Service>> servants_;
+  std::vector<std::vector<MethodPool>> pools_;  // [servant][method index]
+  std::shared_ptr<const RoutingTable> routing_;
+  absl::flat_hash_map<uint64_t, Connection> connections_;
+  uint64_t next_connection_ = 1;
+};
+
+}  // namespace weft::broker
+
+#endif  // WEFT_BROKER_BROKER_SHARD_H_
