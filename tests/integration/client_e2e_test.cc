@@ -105,6 +105,7 @@ class ClientE2eTest : public ::testing::TestWithParam<int> {
     weftd_ = *std::move(weftd);
   }
   void TearDown() override {
+    host_.reset();
     if (weftd_ != nullptr) {
       EXPECT_EQ(weftd_->Stop(), 0) << weftd_->stderr_text();
     }
@@ -119,7 +120,21 @@ class ClientE2eTest : public ::testing::TestWithParam<int> {
     return client.ok() ? *std::move(client) : nullptr;
   }
 
+  // Connects a client that registers a ProbeGreeter as demo.Greeter; nullptr on failure.
+  ProbeGreeter* HostProbe() {
+    host_ = Connect("host");
+    if (host_ == nullptr) return nullptr;
+    auto probe = std::make_unique<ProbeGreeter>();
+    ProbeGreeter* servant = probe.get();
+    std::vector<std::unique_ptr<google::protobuf::Service>> services;
+    services.push_back(std::move(probe));
+    absl::Status registered = host_->Register(std::move(services));
+    EXPECT_TRUE(registered.ok()) << registered;
+    return registered.ok() ? servant : nullptr;
+  }
+
   std::unique_ptr<WeftdProcess> weftd_;
+  std::unique_ptr<clients::BlockingClient> host_;
 };
 
 TEST_P(ClientE2eTest, CalculatorCallsAndErrors) {
@@ -151,15 +166,11 @@ TEST_P(ClientE2eTest, CalculatorCallsAndErrors) {
 }
 
 TEST_P(ClientE2eTest, ServiceRegisteredOverTheWireGetsEveryStatusCodeDeadlineAndCancel) {
-  std::unique_ptr<clients::BlockingClient> host = Connect("host");
-  std::unique_ptr<clients::BlockingClient> caller = Connect("caller");
-  ASSERT_NE(host, nullptr);
-  ASSERT_NE(caller, nullptr);
-  auto probe = std::make_unique<ProbeGreeter>();
+  ProbeGreeter* probe = HostProbe();
+  ASSERT_NE(probe, nullptr);
   ProbeGreeter& servant = *probe;
-  std::vector<std::unique_ptr<google::protobuf::Service>> services;
-  services.push_back(std::move(probe));
-  ASSERT_TRUE(host->Register(std::move(services)).ok());
+  std::unique_ptr<clients::BlockingClient> caller = Connect("caller");
+  ASSERT_NE(caller, nullptr);
 
   demo::HelloRequest request;
   request.set_name("ada");
@@ -184,15 +195,11 @@ TEST_P(ClientE2eTest, ServiceRegisteredOverTheWireGetsEveryStatusCodeDeadlineAnd
 }
 
 TEST_P(ClientE2eTest, CancellationReachesTheHostedServant) {
-  std::unique_ptr<clients::BlockingClient> host = Connect("host");
-  std::unique_ptr<clients::BlockingClient> caller = Connect("caller");
-  ASSERT_NE(host, nullptr);
-  ASSERT_NE(caller, nullptr);
-  auto probe = std::make_unique<ProbeGreeter>();
+  ProbeGreeter* probe = HostProbe();
+  ASSERT_NE(probe, nullptr);
   ProbeGreeter& servant = *probe;
-  std::vector<std::unique_ptr<google::protobuf::Service>> services;
-  services.push_back(std::move(probe));
-  ASSERT_TRUE(host->Register(std::move(services)).ok());
+  std::unique_ptr<clients::BlockingClient> caller = Connect("caller");
+  ASSERT_NE(caller, nullptr);
 
   demo::HelloRequest request;
   request.set_name("sleep");
