@@ -104,9 +104,9 @@ TEST_F(BrokerCallTest, PayloadThatDoesNotParseIsInvalidArgument) {
   harness_.shard(0).Call(client_.ref, call);
 
   ASSERT_THAT(client_.peer.ReplyFor(7), NotNull());
-  EXPECT_THAT(client_.peer.ReplyFor(7)->status,
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("weft.broker.testdata.AddRequest")));
+  EXPECT_THAT(
+      client_.peer.ReplyFor(7)->status,
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("weft.broker.testdata.AddRequest")));
   // The slot is usable again.
   harness_.Call(client_, 8, kCalc, "Add", Add(1, 2));
   ASSERT_THAT(client_.peer.ReplyFor(8), NotNull());
@@ -129,8 +129,8 @@ TEST_F(BrokerCallTest, ServantStatusReachesTheCaller) {
 
 TEST_F(BrokerCallTest, MetadataReachesTheServant) {
   const std::string payload = Text("metadata:trace").SerializeAsString();
-  const std::vector<std::pair<absl::string_view, absl::string_view>> metadata = {
-      {"user", "ann"}, {"trace", "t-42"}};
+  const std::vector<std::pair<absl::string_view, absl::string_view>> metadata = {{"user", "ann"},
+                                                                                 {"trace", "t-42"}};
   IncomingCall call;
   call.call_id = 1;
   call.service = kCalc;
@@ -272,6 +272,44 @@ TEST_F(BrokerCallTest, DisconnectCancelsRunningServantCalls) {
   EXPECT_EQ(harness_.broker().stats().pending_calls, 0u);
 }
 
+// One-way calls are not "in flight": their ids may repeat and collide with a real call's.
+TEST_F(BrokerCallTest, OneWayCallDoesNotHideACallWithTheSameId) {
+  harness_.Call(client_, 1, kSlow, "Wait", Text("one-way"), 0, /*one_way=*/true);
+  harness_.Call(client_, 1, kSlow, "Wait", Text("two-way"));
+  harness_.state().FinishSlow(0, "one-way done");
+
+  harness_.shard(0).Cancel(client_.ref, 1);
+
+  ASSERT_EQ(client_.peer.replies.size(), 1u);
+  EXPECT_THAT(client_.peer.replies[0].status, StatusIs(absl::StatusCode::kCancelled));
+  harness_.state().FinishSlow(0, "late");
+}
+
+TEST_F(BrokerCallTest, HomePathOneWayCallDoesNotHideACallWithTheSameId) {
+  harness_.Call(client_, 1, kSlow, "WaitHolding", testdata::Holder(), 0, /*one_way=*/true);
+  harness_.Call(client_, 1, kSlow, "WaitHolding", testdata::Holder());
+  harness_.state().FinishSlow(0, "one-way done");
+
+  harness_.shard(0).Cancel(client_.ref, 1);
+
+  ASSERT_EQ(client_.peer.replies.size(), 1u);
+  EXPECT_THAT(client_.peer.replies[0].status, StatusIs(absl::StatusCode::kCancelled));
+  harness_.state().FinishSlow(0, "late");
+}
+
+// Under ASan: a call still running when the broker goes leaks nothing, its NotifyOnCancel
+// callback included. One-way calls are not cancelled when their caller disconnects.
+TEST(BrokerShutdownTest, RunningCallsAreFreedWithTheBroker) {
+  BrokerHarness harness(1);
+  Client& client = harness.Connect();
+  harness.Call(client, 1, kSlow, "Wait", Text("a"), 0, /*one_way=*/true);
+  harness.Call(client, 2, kSlow, "WaitHolding", testdata::Holder(), 0, /*one_way=*/true);
+  harness.Disconnect(client);
+  harness.RunAll();
+  EXPECT_EQ(harness.state().slow_calls.size(), 2u);
+  EXPECT_EQ(harness.state().cancel_notices, 0);
+}
+
 // Methods whose messages can carry references run on the home shard's slow path.
 TEST_F(BrokerCallTest, HomePathAsyncCallRepliesWhenItFinishes) {
   harness_.Call(client_, 1, kSlow, "WaitHolding", testdata::Holder());
@@ -329,8 +367,7 @@ TEST(BrokerCreateTest, RejectsBadConfigurations) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   BrokerOptions nameless;
   nameless.node = "";
-  EXPECT_THAT(Broker::Create({&loop}, nameless, {}),
-              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Broker::Create({&loop}, nameless, {}), StatusIs(absl::StatusCode::kInvalidArgument));
   testing::ServantState state;
   std::vector<InProcessService> twice = testing::TestServices(state);
   twice.push_back(std::move(testing::TestServices(state)[0]));

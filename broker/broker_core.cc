@@ -57,7 +57,11 @@ BrokerCore::BrokerCore(Broker& broker, const ServantCatalog& catalog)
 
 BrokerCore::~BrokerCore() {
   // In-process callers still waiting hear that the broker is going, while their servants live.
-  for (auto& [id, pending] : pending_) {
+  // Moved out first: a closure may start another call, which must not land in the map being
+  // walked; such a call is dropped with the rest below.
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Pending>> waiting = std::move(pending_);
+  pending_.clear();
+  for (auto& [id, pending] : waiting) {
     if (pending->caller.has_value()) continue;
     pending->controller->set_status(absl::UnavailableError("the broker is shutting down"));
     pending->done->Run();
@@ -267,11 +271,10 @@ void BrokerCore::CallServant(ConnectionRef from, const IncomingCall& call, const
   }
   if (deadline == absl::InfiniteFuture()) return;
   slot.deadline_timer = broker_.home_loop().CreateTimer([this, &slot] {
-    running_.erase({slot.from, slot.call_id});
     slot.Cancel();
-    if (!slot.one_way) {
-      ReplyTo(slot.from, slot.call_id, absl::DeadlineExceededError("deadline exceeded"), Payload());
-    }
+    if (slot.one_way) return;  // Not in running_: its id may be another call's.
+    running_.erase({slot.from, slot.call_id});
+    ReplyTo(slot.from, slot.call_id, absl::DeadlineExceededError("deadline exceeded"), Payload());
   });
   slot.deadline_timer->Schedule(deadline - broker_.home_loop().clock().Now());
 }
@@ -284,7 +287,7 @@ void BrokerCore::OnServantDone(ServantCall& slot) {
 void BrokerCore::FinishServantCall(ServantCall& slot) {
   if (slot.deadline_timer != nullptr) slot.deadline_timer->Cancel();
   if (!slot.abandoned) {
-    running_.erase({slot.from, slot.call_id});
+    if (!slot.one_way) running_.erase({slot.from, slot.call_id});
     const absl::Status& status = slot.context().status();
     // A one-way caller never sees the response, so it must not hold what the response names.
     if (status.ok() && !slot.one_way && CarriesRefs(slot.method().output_type())) {

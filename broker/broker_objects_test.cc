@@ -77,8 +77,9 @@ class BrokerObjectsTest : public ::testing::Test {
     ASSERT_FALSE(host.peer.calls.empty());
     testdata::AddReply reply;
     reply.set_sum(sum);
-    harness_.shard(host.shard).Reply(host.ref, host.peer.calls.back().call_id, absl::OkStatus(),
-                                     reply.SerializeAsString());
+    harness_.shard(host.shard)
+        .Reply(host.ref, host.peer.calls.back().call_id, absl::OkStatus(),
+               reply.SerializeAsString());
     harness_.RunAll();
   }
 

@@ -56,9 +56,7 @@ T Parse(const std::string& bytes) {
   return message;
 }
 
-std::string TestDescriptors() {
-  return DescriptorSetFor(*testdata::Calc::descriptor()->file());
-}
+std::string TestDescriptors() { return DescriptorSetFor(*testdata::Calc::descriptor()->file()); }
 
 class BrokerRemoteTest : public ::testing::Test {
  protected:
@@ -80,8 +78,9 @@ class BrokerRemoteTest : public ::testing::Test {
 
   void Answer(BrokerHarness& harness, Client& host, std::size_t call_index,
               const google::protobuf::Message& response) {
-    harness.shard(host.shard).Reply(host.ref, host.peer.calls[call_index].call_id,
-                                    absl::OkStatus(), response.SerializeAsString());
+    harness.shard(host.shard)
+        .Reply(host.ref, host.peer.calls[call_index].call_id, absl::OkStatus(),
+               response.SerializeAsString());
     harness.RunAll();
   }
 
@@ -483,7 +482,8 @@ TEST_F(BrokerRemoteTest, UnsubscribeAndDisconnectStopDelivery) {
 TEST_F(BrokerRemoteTest, PublicationsArriveInOrder) {
   harness_.shard(0).Subscribe(host_.ref, "t", false);
   harness_.RunAll();
-  for (const char* payload : {"1", "2", "3"}) harness_.shard(0).Publish(caller_.ref, "t", payload, "");
+  for (const char* payload : {"1", "2", "3"})
+    harness_.shard(0).Publish(caller_.ref, "t", payload, "");
 
   ASSERT_EQ(host_.peer.publications.size(), 3u);
   EXPECT_EQ(host_.peer.publications[0].payload, "1");

@@ -133,16 +133,17 @@ void BrokerShard::StartServantCall(ServantCall& slot, ConnectionRef from,
       DeadlineAfter(loop_.clock(), call.timeout_micros, broker_.options().default_timeout);
   slot.Begin(nullptr, deadline, call.metadata);
   if (slot.Start(*servants_[slot.servant_index])) return;
-  // The servant answers later: make the call cancellable and bound it by its deadline.
-  connections_[from.connection].running[call.call_id] = &slot;
+  // The servant answers later: make the call cancellable and bound it by its deadline. One-way
+  // calls are not in flight (their ids may repeat), so only the deadline bounds them.
+  if (!call.one_way) connections_[from.connection].running[call.call_id] = &slot;
   if (deadline == absl::InfiniteFuture()) return;
   if (slot.deadline_timer == nullptr) {
     slot.deadline_timer = loop_.CreateTimer([this, &slot] {
       ServantCall& call = slot;
-      auto it = connections_.find(call.from.connection);
-      if (it != connections_.end()) it->second.running.erase(call.call_id);
       call.Cancel();
       if (call.one_way) return;
+      auto it = connections_.find(call.from.connection);
+      if (it != connections_.end()) it->second.running.erase(call.call_id);
       if (PeerCallbacks* peer = Peer(call.from)) {
         peer->OnReply(call.call_id, absl::DeadlineExceededError("deadline exceeded"), Payload());
       }
@@ -155,13 +156,11 @@ void BrokerShard::OnServantDone(ServantCall& slot) {
   if (slot.deadline_timer != nullptr) slot.deadline_timer->Cancel();
   if (!slot.abandoned) {
     auto it = connections_.find(slot.from.connection);
-    if (it != connections_.end()) {
+    if (it != connections_.end() && !slot.one_way) {
       it->second.running.erase(slot.call_id);
-      if (!slot.one_way) {
-        const absl::Status& status = slot.context().status();
-        it->second.peer->OnReply(slot.call_id, status,
-                                 status.ok() ? Payload(slot.response()) : Payload());
-      }
+      const absl::Status& status = slot.context().status();
+      it->second.peer->OnReply(slot.call_id, status,
+                               status.ok() ? Payload(slot.response()) : Payload());
     }
   }
   Recycle(slot);

@@ -21,6 +21,8 @@ void OutboundController::NotifyOnCancel(google::protobuf::Closure* callback) {
   delete callback;
 }
 
+CallContext::~CallContext() { delete on_cancel_; }
+
 CallContext& CallContext::From(google::protobuf::RpcController* controller) {
   WEFT_CHECK(controller != nullptr);
   return *static_cast<CallContext*>(controller);

@@ -110,6 +110,8 @@ class OutboundController final : public google::protobuf::RpcController {
 class CallContext final : public google::protobuf::RpcController {
  public:
   CallContext() = default;
+  // Frees a NotifyOnCancel callback that never ran (the broker went while the call ran).
+  ~CallContext() override;
 
   // The context of `controller`, which must be what the broker passed to CallMethod.
   static CallContext& From(google::protobuf::RpcController* controller);

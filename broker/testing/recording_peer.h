@@ -49,10 +49,14 @@ class RecordingPeer final : public PeerCallbacks {
     replies.push_back(std::move(record));
   }
   void OnCall(const OutgoingCall& call) override {
-    CallRecord record{call.call_id,        std::string(call.service),
-                      call.object_id,      std::string(call.method),
-                      {},                  call.timeout_micros,
-                      {},                  call.one_way};
+    CallRecord record{call.call_id,
+                      std::string(call.service),
+                      call.object_id,
+                      std::string(call.method),
+                      {},
+                      call.timeout_micros,
+                      {},
+                      call.one_way};
     call.payload.AppendTo(record.payload);
     for (const auto& [key, value] : call.metadata) record.metadata.emplace_back(key, value);
     calls.push_back(std::move(record));

@@ -68,18 +68,19 @@ class SlowServant final : public testdata::Slow {
 
   void Wait(RpcController* controller, const testdata::Plain*, testdata::Plain* response,
             Closure* done) override {
-    Keep(CallContext::From(controller),
-         [response](const std::string& text) { response->set_text(text); }, done);
+    Keep(
+        CallContext::From(controller),
+        [response](const std::string& text) { response->set_text(text); }, done);
   }
-  void WaitHolding(RpcController* controller, const testdata::Holder*,
-                   testdata::Holder* response, Closure* done) override {
-    Keep(CallContext::From(controller),
-         [response](const std::string& text) { response->set_label(text); }, done);
+  void WaitHolding(RpcController* controller, const testdata::Holder*, testdata::Holder* response,
+                   Closure* done) override {
+    Keep(
+        CallContext::From(controller),
+        [response](const std::string& text) { response->set_label(text); }, done);
   }
 
  private:
-  void Keep(CallContext& context, std::function<void(const std::string&)> set_text,
-            Closure* done) {
+  void Keep(CallContext& context, std::function<void(const std::string&)> set_text, Closure* done) {
     ServantState& state = state_;
     context.NotifyOnCancel(new LambdaClosure([&state, &context] {
       ++(context.IsCanceled() ? state.cancel_notices : state.end_notices);
@@ -94,10 +95,10 @@ class ObjectsServant final : public testdata::Objects {
  public:
   explicit ObjectsServant(ServantState& state) : state_(state) {}
 
-  void Make(RpcController* controller, const testdata::Plain* request,
-            testdata::Holder* response, Closure* done) override {
-    *response->mutable_ref() = CallContext::From(controller).Export(
-        std::make_unique<CalcServant>(state_, /*counted=*/true));
+  void Make(RpcController* controller, const testdata::Plain* request, testdata::Holder* response,
+            Closure* done) override {
+    *response->mutable_ref() = CallContext::From(controller)
+                                   .Export(std::make_unique<CalcServant>(state_, /*counted=*/true));
     response->set_label(request->text());
     done->Run();
   }

@@ -172,7 +172,9 @@ void WireSession::ReplyError(uint64_t call_id, const absl::Status& status) {
 
 void WireSession::OnReply(uint64_t call_id, const absl::Status& status,
                           const broker::Payload& payload) {
-  if (state_ == State::kClosed) return;
+  // No frame may follow a GoAway; and a write after Close() would abort the transport, dropping
+  // the GoAway still buffered.
+  if (state_ != State::kOpen) return;
   if (in_flight_ > 0) --in_flight_;
   if (status.ok()) {
     pw::EncodeReplyHeader(pw::Reply{call_id, 0, {}, {}}, payload.size(), out_);
