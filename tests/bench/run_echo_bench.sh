@@ -154,60 +154,8 @@ measure() {
   esac 2>>"$WORK/client.log" | grep -m1 '^mode=' || true
 }
 
-# Prints the % of a core that the two benchmark cores spent busy over 0.3 s (between runs only
-# idle servers are up, so this is other work).
-cores_busy_pct() {
-  local before after
-  before="$(grep -E "^cpu($SERVER_CPU|$CLIENT_CPU) " /proc/stat)"
-  sleep 0.3
-  after="$(grep -E "^cpu($SERVER_CPU|$CLIENT_CPU) " /proc/stat)"
-  printf '%s\n%s\n' "$before" "$after" | awk -v hz="$(getconf CLK_TCK)" '
-    { busy = $2 + $3 + $4 + $7 + $8 + $9; sign = NR <= 2 ? -1 : 1; total += sign * busy }
-    END { printf "%.0f\n", total / hz / 0.3 * 100 }'
-}
-
-# Waits (up to QUIET_WAIT seconds, and not past the overall DEADLINE) until other work leaves the
-# benchmark cores alone.
-wait_for_quiet() {
-  local waited=0 busy
-  while busy="$(cores_busy_pct)" && ((busy > MAX_OTHER)); do
-    if ((waited >= QUIET_WAIT || SECONDS >= DEADLINE)); then return; fi
-    if ((waited == 0)); then log "other work keeps the cores ${busy}% busy; waiting"; fi
-    sleep 1
-    waited=$((waited + 1))
-  done
-}
-
-# Runs scenario $2 against server $1 (repetition $3) and appends one line to RAW. A run during
-# which other work (a build on the shared machine) used more than MAX_OTHER% of a core on the two
-# benchmark cores is retried, up to MAX_ATTEMPTS times; the quietest attempt is kept, marked
-# noisy=1 if none was quiet.
-run_scenario() {
-  local server="$1" scenario="$2" rep="$3" result best="" best_other=1000000 other attempt
-  for ((attempt = 1; attempt <= MAX_ATTEMPTS; attempt++)); do
-    wait_for_quiet
-    result="$(measure "$server" "$scenario")"
-    if [[ -z $result ]]; then
-      best="error=$(kill -0 "${PID[$server]}" 2>/dev/null && echo client_failed || echo server_died)"
-      break
-    fi
-    other="$(sed -n 's/.*other_busy_pct=\([0-9.]*\).*/\1/p' <<<"$result")"
-    other="${other:-0}"
-    if awk -v a="$other" -v b="$best_other" 'BEGIN { exit !(a < b) }'; then
-      best="$result attempts=$attempt"
-      best_other="$other"
-    fi
-    if awk -v a="$other" -v m="$MAX_OTHER" 'BEGIN { exit !(a <= m) }'; then break; fi
-    if ((SECONDS >= DEADLINE)); then break; fi
-    log "rep $rep $scenario $server: other work kept the cores ${other}% busy; retrying"
-    sleep 1
-  done
-  if awk -v a="$best_other" -v m="$MAX_OTHER" 'BEGIN { exit !(a > m && a < 1000000) }'; then
-    best="$best noisy=1"
-  fi
-  echo "server=$server scenario=$scenario rep=$rep $best" >>"$RAW"
-  log "rep $rep $scenario $server: $best"
-}
+# shellcheck source=tests/bench/bench_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
 # --- Machine notes. -----------------------------------------------------------------------
 {
