@@ -176,6 +176,8 @@ class BrokerCore final : public ServantCallOwner, public ObjectSpace {
   // and those a connection may still cancel.
   absl::flat_hash_map<ServantCall*, std::unique_ptr<ServantCall>> servant_calls_;
   absl::flat_hash_map<std::pair<ConnectionRef, uint64_t>, ServantCall*> running_;
+  // In-process calls from ObjectHandles to in-process objects still running (LocalCall).
+  std::size_t local_calls_ = 0;
   absl::flat_hash_map<ConnectionRef, PeerState> peers_;
   uint64_t next_pending_ = 1;
   uint64_t next_local_holder_ = 1;

@@ -44,22 +44,29 @@ class BrokerCore::Handle final : public ObjectHandle, public google::protobuf::R
 };
 
 // An in-process holder's call to an in-process object: the servant runs with a CallContext of
-// its own, and the caller's controller gets the status.
+// its own, and the caller's controller gets the status. Counted as running, so that objects
+// exported for its response are not swept before the caller's `done` could Hold them.
 class BrokerCore::LocalCall final : public google::protobuf::Closure {
  public:
-  LocalCall(OutboundController& controller, google::protobuf::Closure* done)
-      : controller_(controller), done_(done) {}
+  LocalCall(BrokerCore& core, OutboundController& controller, google::protobuf::Closure* done)
+      : core_(core), controller_(controller), done_(done) {
+    ++core_.local_calls_;
+  }
   CallContext& context() { return context_; }
 
   void Run() override {
     context_.End();
     controller_.set_status(context_.status());
+    BrokerCore& core = core_;
     google::protobuf::Closure* done = done_;
     delete this;
+    --core.local_calls_;
     done->Run();
+    core.MaybeSweep();
   }
 
  private:
+  BrokerCore& core_;
   CallContext context_;
   OutboundController& controller_;
   google::protobuf::Closure* done_;
@@ -166,7 +173,7 @@ void BrokerCore::CallFromHandle(ObjectId object, const google::protobuf::MethodD
                                   ? DeadlineFor(0)
                                   : broker_.home_loop().clock().Now() + controller.timeout();
   if (google::protobuf::Service* servant = (*found)->servant()) {
-    auto* call = new LocalCall(controller, done);
+    auto* call = new LocalCall(*this, controller, done);
     call->context().Begin(this, deadline, {});
     servant->CallMethod(&method, &call->context(), &request, &response, call);
     return;
@@ -204,7 +211,9 @@ void BrokerCore::Process(Reclaimed reclaimed) {
 }
 
 void BrokerCore::MaybeSweep() {
-  if (servant_calls_.empty() && objects_->pending_count() > 0) Process(objects_->SweepUnheld());
+  if (servant_calls_.empty() && local_calls_ == 0 && objects_->pending_count() > 0) {
+    Process(objects_->SweepUnheld());
+  }
 }
 
 void BrokerCore::PublishTable(absl::AnyInvocable<void()> when_applied) {
