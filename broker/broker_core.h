@@ -144,6 +144,8 @@ class BrokerCore final : public ServantCallOwner, public ObjectSpace {
   absl::StatusOr<std::unique_ptr<google::protobuf::Message>> ParseWithRefs(
       const google::protobuf::Descriptor& type, absl::string_view payload, ConnectionRef sender);
 
+  absl::Status CheckHostable(const std::vector<std::string>& services,
+                             absl::string_view descriptors) const;
   void CallServant(ConnectionRef from, const IncomingCall& call, const Target& target);
   void FinishServantCall(ServantCall& slot);
   void CallHost(ConnectionRef from, const IncomingCall& call, const Target& target);

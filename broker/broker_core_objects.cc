@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker/broker_core.h"
+#include "google/protobuf/descriptor.pb.h"
 
 namespace weft::broker {
 
@@ -72,38 +73,53 @@ class BrokerCore::LocalCall final : public google::protobuf::Closure {
   google::protobuf::Closure* done_;
 };
 
+// Why `services` cannot be hosted from `descriptors`, checked before the set touches the pool so
+// that a refused Register leaves nothing behind. OK when they can, or when the set does not
+// parse (AddFileDescriptorSet() then says why).
+absl::Status BrokerCore::CheckHostable(const std::vector<std::string>& services,
+                                       absl::string_view descriptors) const {
+  google::protobuf::FileDescriptorSet set;
+  if (!set.ParseFromArray(descriptors.data(), static_cast<int>(descriptors.size()))) {
+    return absl::OkStatus();
+  }
+  absl::flat_hash_set<std::string> defined;
+  for (const google::protobuf::FileDescriptorProto& file : set.file()) {
+    for (const google::protobuf::ServiceDescriptorProto& service : file.service()) {
+      defined.insert(file.package().empty() ? service.name()
+                                            : absl::StrCat(file.package(), ".", service.name()));
+    }
+  }
+  for (const std::string& name : services) {
+    if (!defined.contains(name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the descriptor set does not define service '", name, "'"));
+    }
+    const RoutingTable::Entry* entry = table_->Find(name);
+    if (entry != nullptr && entry->registration.has_value()) {
+      return absl::AlreadyExistsError(absl::StrCat("service '", name, "' is registered already"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 void BrokerCore::Register(ConnectionRef from, uint64_t call_id, std::vector<std::string> services,
                           absl::string_view descriptors) {
   auto peer = peers_.find(from);
   if (peer == peers_.end()) return;
+  absl::Status hostable = CheckHostable(services, descriptors);
+  if (!hostable.ok()) {
+    ReplyTo(from, call_id, hostable, Payload());
+    return;
+  }
   absl::StatusOr<std::vector<const google::protobuf::ServiceDescriptor*>> defined =
       descriptors_.AddFileDescriptorSet(descriptors);
   if (!defined.ok()) {
     ReplyTo(from, call_id, defined.status(), Payload());
     return;
   }
-  std::vector<const google::protobuf::ServiceDescriptor*> hosted;
   for (const std::string& name : services) {
-    auto it = std::find_if(defined->begin(), defined->end(),
-                           [&](const auto* service) { return service->full_name() == name; });
-    if (it == defined->end()) {
-      ReplyTo(from, call_id,
-              absl::InvalidArgumentError(
-                  absl::StrCat("the descriptor set does not define service '", name, "'")),
-              Payload());
-      return;
-    }
-    const RoutingTable::Entry* entry = table_->Find(name);
-    if (entry != nullptr && entry->registration.has_value()) {
-      ReplyTo(from, call_id,
-              absl::AlreadyExistsError(absl::StrCat("service '", name, "' is registered already")),
-              Payload());
-      return;
-    }
-    hosted.push_back(*it);
-  }
-  for (const google::protobuf::ServiceDescriptor* service : hosted) {
-    builder_.AddService(*service, RemoteService{from}).IgnoreError();  // Checked above.
+    // Defined by the set (checked above), so now in the pool.
+    builder_.AddService(*descriptors_.FindService(name), RemoteService{from}).IgnoreError();
   }
   peer->second.in_table = true;
   PublishTable([this, from, call_id] { ReplyTo(from, call_id, absl::OkStatus(), Payload()); });

@@ -347,6 +347,28 @@ TEST_F(BrokerRemoteTest, RegisterFromADynamicDescriptorSet) {
   EXPECT_THAT(caller_.peer.ReplyFor(2)->status, IsOk());
 }
 
+TEST_F(BrokerRemoteTest, RefusedRegisterLeavesNoDescriptorsBehind) {
+  // The same file name with two different contents: only the refused set ever carried the first.
+  auto set_defining = [](absl::string_view service_name) {
+    google::protobuf::FileDescriptorSet set;
+    google::protobuf::FileDescriptorProto& file = *set.add_file();
+    file.set_name("remote/changing.proto");
+    file.set_package("remote");
+    file.set_syntax("proto3");
+    file.add_dependency("broker/testdata/test_services.proto");
+    google::protobuf::ServiceDescriptorProto& service = *file.add_service();
+    service.set_name(std::string(service_name));
+    google::protobuf::MethodDescriptorProto& method = *service.add_method();
+    method.set_name("Reflect");
+    method.set_input_type(".weft.broker.testdata.Plain");
+    method.set_output_type(".weft.broker.testdata.Plain");
+    return set.SerializeAsString();
+  };
+  EXPECT_THAT(Register(harness_, host_, {"remote.Elsewhere"}, 1, set_defining("First")),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(Register(harness_, host_, {"remote.Second"}, 2, set_defining("Second")), IsOk());
+}
+
 // References crossing between connections through a service a connection hosts.
 
 TEST_F(BrokerRemoteTest, CallerCallbackIsRewrittenAndCalledBackWithItsOwnId) {
