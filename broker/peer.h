@@ -71,7 +71,9 @@ struct OutgoingCall {
 };
 
 // Implemented by a connection's session; every method runs on the connection's loop, possibly
-// re-entrantly from inside a BrokerShard call the session made.
+// re-entrantly from inside a BrokerShard call the session made. These callbacks must not call
+// the BrokerShard themselves (queue the bytes, as WireSession does): the shard may be in the
+// middle of the call that produced them.
 class PeerCallbacks {
  public:
   PeerCallbacks() = default;
