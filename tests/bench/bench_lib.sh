@@ -1,9 +1,10 @@
 # Shared by the benchmark runners (run_echo_bench.sh, run_rpc_bench.sh): keeping other work off
 # the two benchmark cores, and running one scenario with retries. Source it after defining:
 #   SERVER_CPU, CLIENT_CPU   the benchmark cores
-#   MAX_OTHER, QUIET_WAIT, MAX_ATTEMPTS, DEADLINE (in $SECONDS), RAW (the raw results file)
+#   MAX_OTHER, QUIET_WAIT, MAX_ATTEMPTS, MAX_MINUTES, RAW (the raw results file), WORK
 #   PID[server]              the servers' pids
 #   log MESSAGE              progress on stderr
+#   start_server SERVER     starts one server (for start_servers)
 #   measure SERVER SCENARIO  one run: prints the load generator's key=value line, "skip" when
 #                            the pair does not apply, nothing when it failed
 
@@ -63,4 +64,28 @@ run_scenario() {
   fi
   echo "server=$server scenario=$scenario rep=$rep $best" >>"$RAW"
   log "rep $rep $scenario $server: $best"
+}
+
+# Writes WORK/machine.txt: what the run ran on (the reports print it). Needs REPS,
+# SECONDS_PER_RUN and WARMUP.
+write_machine_notes() {
+  {
+    echo "date=$(date -u +%FT%TZ) kernel=$(uname -r) cpus=$(nproc)"
+    echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+    echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg) reps=$REPS seconds=$SECONDS_PER_RUN warmup=$WARMUP"
+    echo "pinning: servers on cpu $SERVER_CPU, load generators on cpu $CLIENT_CPU"
+  } >"$WORK/machine.txt"
+}
+
+# Sets DEADLINE and starts every server in SERVERS with start_server; those that started are in
+# RUNNING. Exits when none did.
+start_servers() {
+  DEADLINE=$((SECONDS + MAX_MINUTES * 60))
+  local wanted server
+  read -r -a wanted <<<"$SERVERS"
+  RUNNING=()
+  for server in "${wanted[@]}"; do
+    if start_server "$server"; then RUNNING+=("$server"); fi
+  done
+  ((${#RUNNING[@]} > 0)) || { log "no server started"; exit 1; }
 }

@@ -206,22 +206,9 @@ measure() {
 # shellcheck source=tests/bench/bench_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
-# --- Machine notes. -----------------------------------------------------------------------
-{
-  echo "date=$(date -u +%FT%TZ) kernel=$(uname -r) cpus=$(nproc)"
-  echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-  echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg) reps=$REPS seconds=$SECONDS_PER_RUN warmup=$WARMUP"
-  echo "pinning: servers on cpu $SERVER_CPU, load generators on cpu $CLIENT_CPU"
-} >"$WORK/machine.txt"
-
 # --- Run. ----------------------------------------------------------------------------------
-DEADLINE=$((SECONDS + MAX_MINUTES * 60))
-read -r -a WANTED <<<"$SERVERS"
-RUNNING=()
-for server in "${WANTED[@]}"; do
-  if start_server "$server"; then RUNNING+=("$server"); fi
-done
-((${#RUNNING[@]} > 0)) || { log "no server started"; exit 1; }
+write_machine_notes
+start_servers
 
 for rep in $(seq 1 "$REPS"); do
   for scenario in $SCENARIOS; do
