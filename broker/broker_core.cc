@@ -155,7 +155,6 @@ absl::StatusOr<BrokerCore::Target> BrokerCore::Resolve(absl::string_view service
     const TopicFanout& fanout = std::get<TopicFanout>(destination->target);
     target.is_topic = true;
     target.topic_name = std::string(fanout.topic);
-    target.topic.assign(fanout.subscribers.begin(), fanout.subscribers.end());
   }
   return target;
 }
@@ -167,16 +166,10 @@ void BrokerCore::Call(ConnectionRef from, const IncomingCall& call) {
     return;
   }
   if (target->is_topic) {
-    for (const ConnectionRef& subscriber : target->topic) {
-      broker_.shard(subscriber.loop)
-          .Post([&shard = broker_.shard(subscriber.loop), subscriber, topic = target->topic_name,
-                 payload = std::string(call.payload),
-                 type_url = absl::StrCat("type.googleapis.com/",
-                                         target->method->input_type()->full_name())] {
-            if (PeerCallbacks* peer = shard.Peer(subscriber))
-              peer->OnPublish(topic, payload, type_url);
-          });
-    }
+    // The home shard's snapshot is the core's table, so its Publish reaches the same subscribers.
+    broker_.shard(0).Publish(
+        from, target->topic_name, call.payload,
+        absl::StrCat("type.googleapis.com/", target->method->input_type()->full_name()));
     if (!call.one_way) ReplyTo(from, call.call_id, absl::OkStatus(), Payload());
     return;
   }

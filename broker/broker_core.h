@@ -134,7 +134,6 @@ class BrokerCore final : public ServantCallOwner, public ObjectSpace {
     ObjectId remote_id = 0;                        // The host's id for an object it hosts.
     bool is_topic = false;                         // A route to a topic's subscribers.
     std::string topic_name;
-    std::vector<ConnectionRef> topic;
   };
 
   absl::StatusOr<Target> Resolve(absl::string_view service, ObjectId object,

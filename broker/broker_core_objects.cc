@@ -279,8 +279,8 @@ void BrokerCore::ReplyTo(ConnectionRef to, uint64_t call_id, const absl::Status&
   }
   std::string bytes;
   payload.AppendTo(bytes);
-  shard.Post([&shard, to, call_id, status, bytes = std::move(bytes)] {
-    if (PeerCallbacks* peer = shard.Peer(to)) peer->OnReply(call_id, status, Payload(bytes));
+  shard.PostToPeer(to, [call_id, status, bytes = std::move(bytes)](PeerCallbacks& peer) {
+    peer.OnReply(call_id, status, Payload(bytes));
   });
 }
 
@@ -294,8 +294,8 @@ void BrokerCore::SendCall(ConnectionRef to, const OutgoingCall& call) {
   call.payload.AppendTo(payload);
   IncomingCall view{call.call_id, call.service,        call.object_id, call.method,
                     payload,      call.timeout_micros, call.metadata,  call.one_way};
-  shard.Post([&shard, to, owned = OwnedCall(view)] {
-    if (PeerCallbacks* peer = shard.Peer(to)) peer->OnCall(ToOutgoing(owned.View()));
+  shard.PostToPeer(to, [owned = OwnedCall(view)](PeerCallbacks& peer) {
+    peer.OnCall(ToOutgoing(owned.View()));
   });
 }
 
@@ -305,9 +305,7 @@ void BrokerCore::SendCancel(ConnectionRef to, uint64_t call_id) {
     if (PeerCallbacks* peer = shard.Peer(to)) peer->OnCancel(call_id);
     return;
   }
-  shard.Post([&shard, to, call_id] {
-    if (PeerCallbacks* peer = shard.Peer(to)) peer->OnCancel(call_id);
-  });
+  shard.PostToPeer(to, [call_id](PeerCallbacks& peer) { peer.OnCancel(call_id); });
 }
 
 void BrokerCore::SendRelease(ConnectionRef to, std::vector<uint64_t> ids) {
@@ -316,9 +314,7 @@ void BrokerCore::SendRelease(ConnectionRef to, std::vector<uint64_t> ids) {
     if (PeerCallbacks* peer = shard.Peer(to)) peer->OnRelease(ids);
     return;
   }
-  shard.Post([&shard, to, ids = std::move(ids)] {
-    if (PeerCallbacks* peer = shard.Peer(to)) peer->OnRelease(ids);
-  });
+  shard.PostToPeer(to, [ids = std::move(ids)](PeerCallbacks& peer) { peer.OnRelease(ids); });
 }
 
 }  // namespace weft::broker

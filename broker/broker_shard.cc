@@ -35,15 +35,27 @@ BrokerShard::~BrokerShard() = default;
 
 void BrokerShard::Post(absl::AnyInvocable<void()> task) { loop_.Post(std::move(task)); }
 
+void BrokerShard::PostToPeer(ConnectionRef to, absl::AnyInvocable<void(PeerCallbacks&)> deliver) {
+  BrokerShard& shard = broker_.shard(to.loop);
+  shard.Post([&shard, to, deliver = std::move(deliver)]() mutable {
+    if (PeerCallbacks* peer = shard.Peer(to)) deliver(*peer);
+  });
+}
+
+void BrokerShard::AtHome(absl::AnyInvocable<void(BrokerCore&)> task) {
+  if (index_ == 0) {
+    task(broker_.core());
+    return;
+  }
+  broker_.home_loop().Post(
+      [&core = broker_.core(), task = std::move(task)]() mutable { task(core); });
+}
+
 ConnectionRef BrokerShard::Connect(PeerCallbacks& peer, absl::string_view client_name) {
   (void)client_name;
   ConnectionRef ref{static_cast<uint32_t>(index_), next_connection_++};
   connections_[ref.connection].peer = &peer;
-  if (index_ == 0) {
-    broker_.core().Connect(ref);
-  } else {
-    broker_.home_loop().Post([&core = broker_.core(), ref] { core.Connect(ref); });
-  }
+  AtHome([ref](BrokerCore& core) { core.Connect(ref); });
   return ref;
 }
 
@@ -52,11 +64,7 @@ void BrokerShard::Disconnect(ConnectionRef connection) {
   if (it == connections_.end()) return;
   for (auto& [call_id, slot] : it->second.running) slot->Cancel();
   connections_.erase(it);
-  if (index_ == 0) {
-    broker_.core().Disconnect(connection);
-  } else {
-    broker_.home_loop().Post([&core = broker_.core(), connection] { core.Disconnect(connection); });
-  }
+  AtHome([connection](BrokerCore& core) { core.Disconnect(connection); });
 }
 
 PeerCallbacks* BrokerShard::Peer(ConnectionRef connection) {
@@ -197,45 +205,25 @@ void BrokerShard::Cancel(ConnectionRef from, uint64_t call_id) {
       return;
     }
   }
-  if (index_ == 0) {
-    broker_.core().Cancel(from, call_id);
-  } else {
-    broker_.home_loop().Post(
-        [&core = broker_.core(), from, call_id] { core.Cancel(from, call_id); });
-  }
+  AtHome([from, call_id](BrokerCore& core) { core.Cancel(from, call_id); });
 }
 
 void BrokerShard::Register(ConnectionRef from, uint64_t call_id,
                            absl::Span<const absl::string_view> services,
                            absl::string_view descriptors) {
-  std::vector<std::string> names(services.begin(), services.end());
-  if (index_ == 0) {
-    broker_.core().Register(from, call_id, std::move(names), descriptors);
-    return;
-  }
-  broker_.home_loop().Post([&core = broker_.core(), from, call_id, names = std::move(names),
-                            bytes = std::string(descriptors)]() mutable {
+  AtHome([from, call_id, names = std::vector<std::string>(services.begin(), services.end()),
+          bytes = std::string(descriptors)](BrokerCore& core) mutable {
     core.Register(from, call_id, std::move(names), bytes);
   });
 }
 
 void BrokerShard::Release(ConnectionRef from, absl::Span<const uint64_t> object_ids) {
-  if (index_ == 0) {
-    broker_.core().Release(from, object_ids);
-    return;
-  }
-  broker_.home_loop().Post([&core = broker_.core(), from,
-                            ids = std::vector<uint64_t>(object_ids.begin(), object_ids.end())] {
-    core.Release(from, ids);
-  });
+  AtHome([from, ids = std::vector<uint64_t>(object_ids.begin(), object_ids.end())](
+             BrokerCore& core) { core.Release(from, ids); });
 }
 
 void BrokerShard::Subscribe(ConnectionRef from, absl::string_view topic, bool unsubscribe) {
-  if (index_ == 0) {
-    broker_.core().Subscribe(from, topic, unsubscribe);
-    return;
-  }
-  broker_.home_loop().Post([&core = broker_.core(), from, topic = std::string(topic), unsubscribe] {
+  AtHome([from, topic = std::string(topic), unsubscribe](BrokerCore& core) {
     core.Subscribe(from, topic, unsubscribe);
   });
 }
@@ -248,10 +236,9 @@ void BrokerShard::Publish(ConnectionRef from, absl::string_view topic, absl::str
       if (PeerCallbacks* peer = Peer(subscriber)) peer->OnPublish(topic, payload, type_url);
       continue;
     }
-    BrokerShard& shard = broker_.shard(subscriber.loop);
-    shard.Post([&shard, subscriber, topic = std::string(topic), payload = std::string(payload),
-                type_url = std::string(type_url)] {
-      if (PeerCallbacks* peer = shard.Peer(subscriber)) peer->OnPublish(topic, payload, type_url);
+    PostToPeer(subscriber, [topic = std::string(topic), payload = std::string(payload),
+                            type_url = std::string(type_url)](PeerCallbacks& peer) {
+      peer.OnPublish(topic, payload, type_url);
     });
   }
 }

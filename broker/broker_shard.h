@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
@@ -28,6 +29,7 @@
 namespace weft::broker {
 
 class Broker;
+class BrokerCore;
 
 // The in-process services, fixed at start and shared read-only by every loop.
 struct ServantCatalog {
@@ -108,8 +110,14 @@ class BrokerShard final : public ServantCallOwner {
   void Recycle(ServantCall& slot);
   void Post(absl::AnyInvocable<void()> task);
 
-  // Delivery from the home shard to a connection of this shard (skipped when it is gone).
+  // The peer of a connection of this shard; nullptr when it is gone.
   PeerCallbacks* Peer(ConnectionRef connection);
+  // Posts `deliver` to the loop of `to` (a connection of any shard), to run with its peer unless
+  // the connection is gone by then. `deliver` owns what it uses.
+  void PostToPeer(ConnectionRef to, absl::AnyInvocable<void(PeerCallbacks&)> deliver);
+  // Runs `task` with the home shard's core: at once on the home loop, else posted there (then
+  // `task` owns what it uses). For the calls off the hot path.
+  void AtHome(absl::AnyInvocable<void(BrokerCore&)> task);
   void SetRoutingTable(std::shared_ptr<const RoutingTable> table) { routing_ = std::move(table); }
   google::protobuf::Service& servant(uint32_t index) { return *servants_[index]; }
 
