@@ -73,4 +73,10 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Create(std::vector<reactor::Even
 
 BrokerStats Broker::stats() const { return core_->stats(); }
 
+absl::Time Broker::DeadlineFor(const reactor::EventLoop& loop, int64_t timeout_micros) const {
+  if (timeout_micros > 0) return loop.clock().Now() + absl::Microseconds(timeout_micros);
+  if (options_.default_timeout == absl::InfiniteDuration()) return absl::InfiniteFuture();
+  return loop.clock().Now() + options_.default_timeout;
+}
+
 }  // namespace weft::broker

@@ -86,6 +86,9 @@ class Broker {
   Broker(BrokerOptions options, std::vector<reactor::EventLoop*> loops);
 
   BrokerCore& core() { return *core_; }
+  // When a call received now on `loop` times out: after `timeout_micros` when positive, else
+  // after options().default_timeout; InfiniteFuture() when neither bounds it.
+  absl::Time DeadlineFor(const reactor::EventLoop& loop, int64_t timeout_micros) const;
   reactor::EventLoop& home_loop() { return *loops_[0]; }
 
   BrokerOptions options_;

@@ -88,10 +88,7 @@ bool BrokerCore::CarriesRefs(const google::protobuf::Descriptor* type) const {
 }
 
 absl::Time BrokerCore::DeadlineFor(int64_t timeout_micros) const {
-  const absl::Time now = broker_.home_loop().clock().Now();
-  if (timeout_micros > 0) return now + absl::Microseconds(timeout_micros);
-  if (broker_.options().default_timeout == absl::InfiniteDuration()) return absl::InfiniteFuture();
-  return now + broker_.options().default_timeout;
+  return broker_.DeadlineFor(broker_.home_loop(), timeout_micros);
 }
 
 void BrokerCore::Connect(ConnectionRef connection) {

@@ -11,16 +11,6 @@
 #include "reactor/base/check.h"
 
 namespace weft::broker {
-namespace {
-
-absl::Time DeadlineAfter(const reactor::Clock& clock, int64_t timeout_micros,
-                         absl::Duration fallback) {
-  if (timeout_micros > 0) return clock.Now() + absl::Microseconds(timeout_micros);
-  if (fallback == absl::InfiniteDuration()) return absl::InfiniteFuture();
-  return clock.Now() + fallback;
-}
-
-}  // namespace
 
 BrokerShard::BrokerShard(Broker& broker, std::size_t index, reactor::EventLoop& loop,
                          std::vector<std::unique_ptr<google::protobuf::Service>> servants)
@@ -137,8 +127,7 @@ void BrokerShard::StartServantCall(ServantCall& slot, ConnectionRef from,
     return;
   }
   slot.response().Clear();
-  const absl::Time deadline =
-      DeadlineAfter(loop_.clock(), call.timeout_micros, broker_.options().default_timeout);
+  const absl::Time deadline = broker_.DeadlineFor(loop_, call.timeout_micros);
   slot.Begin(nullptr, deadline, call.metadata);
   if (slot.Start(*servants_[slot.servant_index])) return;
   // The servant answers later: make the call cancellable and bound it by its deadline. One-way
