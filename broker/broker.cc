@@ -68,6 +68,13 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Create(std::vector<reactor::Even
   }
   absl::Status added = broker->core_->AddInProcessServices();
   if (!added.ok()) return added;
+  if (broker->options_.store != nullptr) {
+    broker->durable_ =
+        std::make_unique<DurableQueues>(broker->shard(0), *broker->loops_[0],
+                                        *broker->options_.store,
+                                        broker->options_.idempotency_retention);
+    broker->durable_->Start();
+  }
   return broker;
 }
 

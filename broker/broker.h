@@ -27,6 +27,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "broker/broker_shard.h"
+#include "broker/durable_queues.h"
+#include "broker/routing_table.h"
+#include "broker/store/store_executor.h"
 #include "google/protobuf/service.h"
 #include "reactor/event_loop.h"
 
@@ -49,6 +52,23 @@ struct BrokerOptions {
   uint32_t max_queue_depth = 1024;
   // Deadline for calls whose caller set none; InfiniteDuration() for none.
   absl::Duration default_timeout = absl::InfiniteDuration();
+  // Where durable routes keep their messages; it outlives the broker. Null: no durable routes.
+  store::StoreExecutor* store = nullptr;
+  // How long a durable queue remembers an idempotency key.
+  absl::Duration idempotency_retention = absl::Hours(24 * 7);
+};
+
+// An explicit route (router.h): calls matching `pattern` ("pkg.Service", "pkg.Service.Method",
+// "pkg.Service/Method") go to another service, a topic, or a durable queue.
+struct RouteSpec {
+  std::string pattern;
+  RouteTarget::Kind kind = RouteTarget::Kind::kService;
+  // The service or topic; for kQueue, the service the queue delivers to ("" means the called
+  // service).
+  std::string destination;
+  // kQueue only. Its name defaults to `pattern`.
+  std::string queue;
+  DurablePolicy durable;
 };
 
 // Counters for tests and the control plane. Home loop only.
@@ -79,6 +99,19 @@ class Broker {
   BrokerStats stats() const;
   const BrokerOptions& options() const { return options_; }
 
+  // Routes. Home loop only. A change applies to calls routed after `applied` runs (once every
+  // loop has the new table); calls already routed finish where they went. PutRoute replaces the
+  // route of the same pattern. Errors: kInvalidArgument (bad pattern or durable policy),
+  // kFailedPrecondition (a durable route without a store, or a queue another pattern uses).
+  absl::Status PutRoute(RouteSpec spec, absl::AnyInvocable<void()> applied = nullptr);
+  // False when no route has this pattern.
+  bool DeleteRoute(absl::string_view pattern, absl::AnyInvocable<void()> applied = nullptr);
+  // Every route, by pattern.
+  std::vector<RouteSpec> routes() const;
+
+  // The durable queues; null when the broker has no store. Home loop only.
+  DurableQueues* durable_queues() { return durable_.get(); }
+
  private:
   friend class BrokerShard;
   friend class BrokerCore;
@@ -96,6 +129,8 @@ class Broker {
   ServantCatalog catalog_;
   std::vector<std::unique_ptr<BrokerShard>> shards_;
   std::unique_ptr<BrokerCore> core_;
+  // Destroyed before the core: it is a connection of the home shard.
+  std::unique_ptr<DurableQueues> durable_;
 };
 
 }  // namespace weft::broker

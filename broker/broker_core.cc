@@ -122,7 +122,8 @@ void BrokerCore::Disconnect(ConnectionRef connection) {
 }
 
 absl::StatusOr<BrokerCore::Target> BrokerCore::Resolve(absl::string_view service, ObjectId object,
-                                                       absl::string_view method) const {
+                                                       absl::string_view method,
+                                                       bool follow_routes) const {
   Target target;
   if (object != 0) {
     absl::StatusOr<const RegisteredObject*> found = objects_->FindForCall(object);
@@ -141,13 +142,17 @@ absl::StatusOr<BrokerCore::Target> BrokerCore::Resolve(absl::string_view service
     }
     return target;
   }
-  absl::StatusOr<Destination> destination = Route(*table_, service, method);
+  absl::StatusOr<Destination> destination = follow_routes
+                                                ? Route(*table_, service, method)
+                                                : RouteToRegistration(*table_, service, method);
   if (!destination.ok()) return destination.status();
   target.method = destination->method;
   if (const auto* servant = std::get_if<InProcessServant>(&destination->target)) {
     target.servant = &broker_.shard(0).servant(servant->index);
   } else if (const auto* remote = std::get_if<RemoteService>(&destination->target)) {
     target.host = remote->connection;
+  } else if (const auto* queue = std::get_if<QueueTarget>(&destination->target)) {
+    target.queue_name = std::string(queue->queue);
   } else {
     const TopicFanout& fanout = std::get<TopicFanout>(destination->target);
     target.is_topic = true;
@@ -157,7 +162,15 @@ absl::StatusOr<BrokerCore::Target> BrokerCore::Resolve(absl::string_view service
 }
 
 void BrokerCore::Call(ConnectionRef from, const IncomingCall& call) {
-  absl::StatusOr<Target> target = Resolve(call.service, call.object_id, call.method);
+  Dispatch(from, call, Resolve(call.service, call.object_id, call.method, /*follow_routes=*/true));
+}
+
+void BrokerCore::CallRegistered(ConnectionRef from, const IncomingCall& call) {
+  Dispatch(from, call, Resolve(call.service, 0, call.method, /*follow_routes=*/false));
+}
+
+void BrokerCore::Dispatch(ConnectionRef from, const IncomingCall& call,
+                          const absl::StatusOr<Target>& target) {
   if (!target.ok()) {
     if (!call.one_way) ReplyTo(from, call.call_id, target.status(), Payload());
     return;
@@ -168,6 +181,10 @@ void BrokerCore::Call(ConnectionRef from, const IncomingCall& call) {
         from, target->topic_name, call.payload,
         absl::StrCat("type.googleapis.com/", target->method->input_type()->full_name()));
     if (!call.one_way) ReplyTo(from, call.call_id, absl::OkStatus(), Payload());
+    return;
+  }
+  if (!target->queue_name.empty()) {
+    AcceptDurable(from, call, *target);
     return;
   }
   if (target->servant != nullptr) {

@@ -75,6 +75,8 @@ class BrokerCore final : public ServantCallOwner, public ObjectSpace {
   void Connect(ConnectionRef connection);
   void Disconnect(ConnectionRef connection);
   void Call(ConnectionRef from, const IncomingCall& call);
+  // A call to the registration of call.service, ignoring routes (durable delivery).
+  void CallRegistered(ConnectionRef from, const IncomingCall& call);
   void Reply(ConnectionRef from, uint64_t call_id, const absl::Status& status,
              absl::string_view payload);
   void Cancel(ConnectionRef from, uint64_t call_id);
@@ -86,6 +88,11 @@ class BrokerCore final : public ServantCallOwner, public ObjectSpace {
   void SnapshotApplied(std::size_t shard, uint64_t version);
 
   BrokerStats stats() const;
+
+  // Broker's route methods.
+  absl::Status PutRoute(RouteSpec spec, absl::AnyInvocable<void()> applied);
+  bool DeleteRoute(absl::string_view pattern, absl::AnyInvocable<void()> applied);
+  std::vector<RouteSpec> routes() const;
 
   // True when a message of `type` can hold an ObjectRef.
   bool CarriesRefs(const google::protobuf::Descriptor* type) const;
@@ -134,10 +141,13 @@ class BrokerCore final : public ServantCallOwner, public ObjectSpace {
     ObjectId remote_id = 0;                        // The host's id for an object it hosts.
     bool is_topic = false;                         // A route to a topic's subscribers.
     std::string topic_name;
+    std::string queue_name;  // A durable route's queue.
   };
 
   absl::StatusOr<Target> Resolve(absl::string_view service, ObjectId object,
-                                 absl::string_view method) const;
+                                 absl::string_view method, bool follow_routes) const;
+  void Dispatch(ConnectionRef from, const IncomingCall& call, const absl::StatusOr<Target>& target);
+  void AcceptDurable(ConnectionRef from, const IncomingCall& call, const Target& target);
   absl::Status ImportRefs(google::protobuf::Message& message, ConnectionRef sender);
   void GiveRefs(const google::protobuf::Message& message, HolderId holder);
   absl::StatusOr<std::unique_ptr<google::protobuf::Message>> ParseWithRefs(
@@ -169,6 +179,8 @@ class BrokerCore final : public ServantCallOwner, public ObjectSpace {
   DescriptorRegistry descriptors_;
   std::unique_ptr<ObjectRegistry> objects_;
   RoutingTable::Builder builder_;
+  // Explicit routes as given, by the pattern's parsed form ("svc" or "svc/Method").
+  absl::flat_hash_map<std::string, RouteSpec> routes_;
   std::shared_ptr<const RoutingTable> table_;
   // Calls waiting on a peer, by the id the broker gave the callee.
   absl::flat_hash_map<uint64_t, std::unique_ptr<Pending>> pending_;

@@ -122,7 +122,13 @@ void BrokerCore::Register(ConnectionRef from, uint64_t call_id, std::vector<std:
     builder_.AddService(*descriptors_.FindService(name), RemoteService{from}).IgnoreError();
   }
   peer->second.in_table = true;
-  PublishTable([this, from, call_id] { ReplyTo(from, call_id, absl::OkStatus(), Payload()); });
+  PublishTable([this, from, call_id, services = std::move(services)] {
+    ReplyTo(from, call_id, absl::OkStatus(), Payload());
+    // Durable messages waiting out a backoff for these services go now.
+    if (DurableQueues* queues = broker_.durable_queues()) {
+      for (const std::string& name : services) queues->ServiceAvailable(name);
+    }
+  });
 }
 
 void BrokerCore::Subscribe(ConnectionRef from, absl::string_view topic, bool unsubscribe) {

@@ -72,6 +72,10 @@ void BrokerShard::Call(ConnectionRef from, const IncomingCall& call) {
       [&core = broker_.core(), from, owned = OwnedCall(call)] { core.Call(from, owned.View()); });
 }
 
+void BrokerShard::Deliver(ConnectionRef from, const IncomingCall& call) {
+  broker_.core().CallRegistered(from, call);
+}
+
 // The hot path: a call to an in-process servant whose messages carry no object references runs
 // here, on this loop's servant instance, with a pooled ServantCall.
 bool BrokerShard::RunLocally(const IncomingCall& call, ConnectionRef from) {

@@ -63,6 +63,9 @@ class BrokerShard final : public ServantCallOwner {
   // (payload), kUnavailable (object host gone), kResourceExhausted (destination queue full),
   // kDeadlineExceeded, kCancelled.
   void Call(ConnectionRef from, const IncomingCall& call);
+  // Like Call(), but to the registration of call.service, ignoring routes: how a durable queue
+  // delivers what it stored. Home shard only.
+  void Deliver(ConnectionRef from, const IncomingCall& call);
   // `from` answers call `call_id` that the broker sent it through OnCall. Unknown ids (a call
   // that timed out or was cancelled meanwhile) are ignored.
   void Reply(ConnectionRef from, uint64_t call_id, const absl::Status& status,

@@ -85,6 +85,18 @@ void ApplyLimitDefaults(BrokerConfig& config) {
   config::v1::RouterConfig& router = *config.mutable_router();
   if (!router.has_max_queue_depth()) router.set_max_queue_depth(4096);
   if (!router.has_default_call_timeout_ms()) router.set_default_call_timeout_ms(30000);
+  for (config::v1::Route& route : *config.mutable_routes()) {
+    if (!route.has_durable()) continue;
+    config::v1::DurableDelivery& durable = *route.mutable_durable();
+    if (durable.queue().empty()) durable.set_queue(route.target());
+    if (!durable.has_max_attempts()) durable.set_max_attempts(10);
+    if (!durable.has_initial_backoff_ms()) durable.set_initial_backoff_ms(1000);
+    if (!durable.has_max_backoff_ms()) {
+      durable.set_max_backoff_ms(std::max<int64_t>(300000, durable.initial_backoff_ms()));
+    }
+    if (!durable.has_attempt_timeout_ms()) durable.set_attempt_timeout_ms(30000);
+    if (!durable.has_max_in_flight()) durable.set_max_in_flight(64);
+  }
 }
 
 void ApplyStoreAndLoggingDefaults(BrokerConfig& config) {
@@ -95,6 +107,7 @@ void ApplyStoreAndLoggingDefaults(BrokerConfig& config) {
     absl::ConsumeSuffix(&dir, "/");
     store.mutable_sqlite()->set_path(absl::StrCat(dir, "/weft.db"));
   }
+  if (!store.has_idempotency_retention_ms()) store.set_idempotency_retention_ms(604800000);
   config::v1::LoggingConfig& logging = *config.mutable_logging();
   if (logging.format() == config::v1::LOG_FORMAT_UNSPECIFIED) {
     logging.set_format(config::v1::LOG_FORMAT_TEXT);

@@ -94,7 +94,8 @@ TEST(ConfigTest, DefaultScalarsMatchTheDocs) {
 }
 
 // Every field with presence is set and no enum is UNSPECIFIED, except where absence has a
-// meaning of its own (Listener.tls: no TLS; the store backend not chosen).
+// meaning of its own (Listener.tls: no TLS; Route.durable: not durable; the store backend not
+// chosen).
 void ExpectResolved(const Message& message, const std::string& path) {
   const Descriptor& type = *message.GetDescriptor();
   for (int i = 0; i < type.field_count(); ++i) {
@@ -109,7 +110,7 @@ void ExpectResolved(const Message& message, const std::string& path) {
       continue;
     }
     const bool in_real_oneof = field->real_containing_oneof() != nullptr;
-    if (field->name() == "tls" || in_real_oneof) {
+    if (field->name() == "tls" || field->name() == "durable" || in_real_oneof) {
       if (!message.GetReflection()->HasField(message, field)) continue;
     }
     if (field->has_presence()) {

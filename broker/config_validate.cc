@@ -298,13 +298,53 @@ Check CheckRouteDestination(const std::string& path, const Route& route) {
       }
       return std::nullopt;
     case Route::DESTINATION_NOT_SET:
+      if (route.has_durable()) return std::nullopt;  // Delivers to the called service.
       break;
   }
   return Problem(path, "has no destination; set service or topic");
 }
 
+Check CheckDurable(const std::string& path, const Route& route) {
+  const config::v1::DurableDelivery& durable = route.durable();
+  if (route.destination_case() == Route::kTopic) {
+    return Problem(path + ".durable", "a durable route delivers to a service, not a topic");
+  }
+  if (durable.queue().size() > 200) return Problem(path + ".durable.queue", "is longer than 200");
+  for (char c : durable.queue()) {
+    if (c <= ' ' || c == '\x7f') {
+      return Problem(path + ".durable.queue",
+                     Quote(durable.queue()) + " has a space or a control character");
+    }
+  }
+  const std::string at = path + ".durable.";
+  if (Check p = CheckRange<int>(at + "max_attempts", durable.max_attempts(), 1, 1000000)) return p;
+  if (Check p = CheckRange<int64_t>(at + "initial_backoff_ms", durable.initial_backoff_ms(), 1,
+                                    86400000)) {
+    return p;
+  }
+  if (Check p = CheckRange<int64_t>(at + "max_backoff_ms", durable.max_backoff_ms(),
+                                    durable.initial_backoff_ms(), 86400000)) {
+    return p;
+  }
+  if (Check p = CheckRange<int64_t>(at + "attempt_timeout_ms", durable.attempt_timeout_ms(), 1,
+                                    86400000)) {
+    return p;
+  }
+  if (Check p = CheckRange<int>(at + "max_in_flight", durable.max_in_flight(), 1, 65536)) return p;
+  if (!durable.idempotency_metadata().empty() && !durable.idempotency_field().empty()) {
+    return Problem(at + "idempotency_field",
+                   "set idempotency_metadata or idempotency_field, not both");
+  }
+  if (!durable.idempotency_field().empty() && !IsIdentifier(durable.idempotency_field())) {
+    return Problem(at + "idempotency_field",
+                   Quote(durable.idempotency_field()) + " is not a field name");
+  }
+  return std::nullopt;
+}
+
 Check CheckRoutes(const BrokerConfig& config) {
   absl::flat_hash_map<std::string, int> seen;
+  absl::flat_hash_map<std::string, int> queues;
   for (int i = 0; i < config.routes_size(); ++i) {
     const Route& route = config.routes(i);
     const std::string path = absl::StrCat("routes[", i, "]");
@@ -321,6 +361,14 @@ Check CheckRoutes(const BrokerConfig& config) {
           absl::StrCat(Quote(route.target()), " is already routed by routes[", it->second, "]"));
     }
     if (Check problem = CheckRouteDestination(path, route)) return problem;
+    if (!route.has_durable()) continue;
+    if (Check problem = CheckDurable(path, route)) return problem;
+    auto [queue, fresh] = queues.emplace(route.durable().queue(), i);
+    if (!fresh) {
+      return Problem(path + ".durable.queue",
+                     absl::StrCat(Quote(route.durable().queue()),
+                                  " is already the queue of routes[", queue->second, "]"));
+    }
   }
   return std::nullopt;
 }
@@ -388,6 +436,10 @@ Check CheckStoreAndLogging(const BrokerConfig& config) {
   const config::v1::StoreConfig& store = config.store();
   if (store.has_sqlite() && store.sqlite().path().empty()) {
     return Problem("store.sqlite.path", "must not be empty");
+  }
+  if (Check p = CheckRange<int64_t>("store.idempotency_retention_ms",
+                                    store.idempotency_retention_ms(), 60000, 31536000000)) {
+    return p;
   }
   if (store.has_postgres() && store.postgres().conninfo().empty()) {
     return Problem("store.postgres.conninfo", "must not be empty");

@@ -302,6 +302,79 @@ TEST(ConfigValidateTest, RejectsBadRoutes) {
               IsOk());
 }
 
+TEST(ConfigValidateTest, RejectsBadDurableRoutes) {
+  ExpectErrors({
+      {R"pb(routes {
+              target: "a.B"
+              topic: "t"
+              durable {}
+            })pb",
+       "config: routes[0].durable: a durable route delivers to a service, not a topic"},
+      {R"pb(routes {
+              target: "a.B"
+              durable { queue: "my queue" }
+            })pb",
+       "config: routes[0].durable.queue: 'my queue' has a space or a control character"},
+      {R"pb(routes {
+              target: "a.B"
+              durable { max_attempts: 0 }
+            })pb",
+       "config: routes[0].durable.max_attempts: 0 is not in 1..1000000"},
+      {R"pb(routes {
+              target: "a.B"
+              durable { initial_backoff_ms: 0 }
+            })pb",
+       "config: routes[0].durable.initial_backoff_ms: 0 is not in 1..86400000"},
+      {R"pb(routes {
+              target: "a.B"
+              durable { initial_backoff_ms: 500 max_backoff_ms: 100 }
+            })pb",
+       "config: routes[0].durable.max_backoff_ms: 100 is not in 500..86400000"},
+      {R"pb(routes {
+              target: "a.B"
+              durable { attempt_timeout_ms: -1 }
+            })pb",
+       "config: routes[0].durable.attempt_timeout_ms: -1 is not in 1..86400000"},
+      {R"pb(routes {
+              target: "a.B"
+              durable { unordered: true max_in_flight: 0 }
+            })pb",
+       "config: routes[0].durable.max_in_flight: 0 is not in 1..65536"},
+      {R"pb(routes {
+              target: "a.B"
+              durable { idempotency_metadata: "k" idempotency_field: "f" }
+            })pb",
+       "config: routes[0].durable.idempotency_field: set idempotency_metadata or "
+       "idempotency_field, not both"},
+      {R"pb(routes {
+              target: "a.B"
+              durable { idempotency_field: "a.b" }
+            })pb",
+       "config: routes[0].durable.idempotency_field: 'a.b' is not a field name"},
+      {R"pb(routes {
+              target: "a.B"
+              durable { queue: "q" }
+            }
+            routes {
+              target: "c.D"
+              durable { queue: "q" }
+            })pb",
+       "config: routes[1].durable.queue: 'q' is already the queue of routes[0]"},
+      {R"pb(store { idempotency_retention_ms: 5 })pb",
+       "config: store.idempotency_retention_ms: 5 is not in 60000..31536000000"},
+  });
+  EXPECT_THAT(Validate(R"pb(routes {
+                              target: "a.B"
+                              durable {}
+                            }
+                            routes {
+                              target: "c.D"
+                              service: "e.F"
+                              durable { queue: "d" }
+                            })pb"),
+              IsOk());
+}
+
 TEST(ConfigValidateTest, RejectsBadServices) {
   ExpectErrors({
       {R"pb(services {})pb", "config: services[0].name: must not be empty"},

@@ -77,10 +77,22 @@ absl::StatusOr<Destination> Route(const RoutingTable& table, absl::string_view s
   }
   if (called != nullptr && original == nullptr) return NoMethod(service, method);
   Destination destination;
-  destination.target = TopicFanout{route->name, table.Subscribers(route->name)};
+  if (route->kind == RouteTarget::Kind::kQueue) {
+    destination.target = QueueTarget{route->name};
+  } else {
+    destination.target = TopicFanout{route->name, table.Subscribers(route->name)};
+  }
   destination.service = called;
   destination.method = original;
   return destination;
+}
+
+absl::StatusOr<Destination> RouteToRegistration(const RoutingTable& table,
+                                                absl::string_view service,
+                                                absl::string_view method) {
+  const RoutingTable::Entry* entry = table.Find(service);
+  if (entry == nullptr || !entry->registration.has_value()) return NoService(service);
+  return ToRegistration(*entry->registration, method);
 }
 
 absl::StatusOr<RoutePattern> ParseRoutePattern(absl::string_view pattern,

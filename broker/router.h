@@ -7,7 +7,8 @@
 //   2. a service-level route for `service`;
 //   3. the registration of `service`.
 // A route to a service goes to that service's registration (one hop: the target's own routes
-// are not followed); a route to a topic goes to the topic's subscribers.
+// are not followed); a route to a topic goes to the topic's subscribers; a route to a queue goes
+// to the queue, whether or not the called service is registered at the moment.
 #ifndef WEFT_BROKER_ROUTER_H_
 #define WEFT_BROKER_ROUTER_H_
 
@@ -29,12 +30,17 @@ struct TopicFanout {
   absl::Span<const ConnectionRef> subscribers;
 };
 
+// A call routed to a durable queue: store it, answer the caller, deliver it later.
+struct QueueTarget {
+  absl::string_view queue;
+};
+
 // The resolved destination of one call. Views and descriptors stay valid while the RoutingTable
 // it came from lives.
 struct Destination {
-  std::variant<InProcessServant, RemoteService, TopicFanout> target;
-  // The service and method that will handle the call, after any route. For a topic route they
-  // are those of the called service, and null when that service is not registered.
+  std::variant<InProcessServant, RemoteService, TopicFanout, QueueTarget> target;
+  // The service and method that will handle the call, after any route. For a topic or queue route
+  // they are those of the called service, and null when that service is not registered.
   const google::protobuf::ServiceDescriptor* service = nullptr;
   const google::protobuf::MethodDescriptor* method = nullptr;
 };
@@ -45,6 +51,12 @@ struct Destination {
 // sends a method to a same-named method with other request or response types.
 absl::StatusOr<Destination> Route(const RoutingTable& table, absl::string_view service,
                                   absl::string_view method);
+
+// Resolves a call to the registration of `service` alone, ignoring routes: how a durable queue
+// delivers what it stored. Errors as Route()'s.
+absl::StatusOr<Destination> RouteToRegistration(const RoutingTable& table,
+                                                absl::string_view service,
+                                                absl::string_view method);
 
 // Parses a route pattern from config or the control plane: "pkg.Service" (every method) or
 // "pkg.Service.Method"; "pkg.Service/Method" always means a method. A dotted pattern is a

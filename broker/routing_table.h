@@ -51,10 +51,11 @@ struct ServiceRoute {
   ServiceDestination destination;
 };
 
-// Where an explicit route sends calls: another service's registration, or a topic's
-// subscribers.
+// Where an explicit route sends calls: another service's registration, a topic's subscribers, or
+// a durable queue (broker/durable_queues.h), which stores each call before answering it and
+// delivers it later.
 struct RouteTarget {
-  enum class Kind { kService, kTopic };
+  enum class Kind { kService, kTopic, kQueue };
   Kind kind = Kind::kService;
   std::string name;
 

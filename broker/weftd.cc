@@ -31,6 +31,10 @@
 #include "absl/time/time.h"
 #include "broker/broker.h"
 #include "broker/config.h"
+#include "broker/route_config.h"
+#include "broker/store/postgres_store.h"
+#include "broker/store/sqlite_store.h"
+#include "broker/store/store_executor.h"
 #include "examples/demo/demo_services.h"
 #include "gateways/wire/wire_gateway.h"
 #include "reactor/loop_group.h"
@@ -107,6 +111,18 @@ void ReportMissingGateways(const config::v1::Listeners& listeners) {
   }
 }
 
+// The store the config selects, migrated to the current schema.
+absl::StatusOr<std::unique_ptr<store::Store>> OpenStore(const config::v1::StoreConfig& config) {
+  if (config.has_postgres()) {
+    store::PostgresStoreOptions options;
+    options.conninfo = config.postgres().conninfo();
+    return store::OpenPostgresStore(options);
+  }
+  store::SqliteStoreOptions options;
+  options.path = config.sqlite().path();
+  return store::OpenSqliteStore(options);
+}
+
 int Fail(int code, const absl::Status& status) {
   std::fprintf(stderr, "weftd: %s\n", std::string(status.message()).c_str());
   return code;
@@ -135,6 +151,11 @@ int Main(int argc, char** argv) {
         1, absl::InternalError(absl::StrCat("data_dir: cannot create '", config->data_dir(), "'")));
   }
 
+  absl::StatusOr<std::unique_ptr<store::Store>> opened = OpenStore(config->store());
+  if (!opened.ok()) return Fail(1, opened.status());
+  const char* backend = config->store().has_postgres() ? "postgresql" : "sqlite";
+  std::printf("weftd: store %s, schema version %d\n", backend, (*opened)->schema_version());
+
   int loop_count = config->loops();
   if (loop_count == 0) loop_count = std::max(1u, std::thread::hardware_concurrency());
   absl::StatusOr<std::unique_ptr<reactor::LoopGroup>> group =
@@ -142,6 +163,8 @@ int Main(int argc, char** argv) {
   if (!group.ok()) return Fail(1, group.status());
   std::vector<reactor::EventLoop*> loops;
   for (int i = 0; i < loop_count; ++i) loops.push_back(&(*group)->loop(i));
+  // After the loops (its last results are posted to them) and before the broker.
+  store::StoreExecutor store_executor(*std::move(opened));
 
   BrokerOptions options;
   options.node = config->node();
@@ -149,9 +172,14 @@ int Main(int argc, char** argv) {
   if (config->router().default_call_timeout_ms() > 0) {
     options.default_timeout = absl::Milliseconds(config->router().default_call_timeout_ms());
   }
+  options.store = &store_executor;
+  options.idempotency_retention = absl::Milliseconds(config->store().idempotency_retention_ms());
   absl::StatusOr<std::unique_ptr<Broker>> broker =
       Broker::Create(loops, std::move(options), *std::move(services));
   if (!broker.ok()) return Fail(1, broker.status());
+  if (absl::Status routed = ApplyConfigRoutes(**broker, *config); !routed.ok()) {
+    return Fail(2, routed);
+  }
 
   absl::flat_hash_set<std::string> token_set(tokens->begin(), tokens->end());
   gateways::wire::WireSessionOptions wire;
