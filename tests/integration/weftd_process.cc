@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,9 +36,11 @@ listeners {
 }
 )";
 
+// Owner-only, as weftd requires of a config that holds a secret (a test database's password).
 std::string WriteConfig(const std::string& dir, absl::string_view text) {
   const std::string path = dir + "/weft.conf";
   std::ofstream(path) << text;
+  chmod(path.c_str(), 0600);
   return path;
 }
 
@@ -80,10 +83,12 @@ std::string MakeTempDir() {
 }
 
 absl::StatusOr<std::unique_ptr<WeftdProcess>> WeftdProcess::Start(absl::string_view extra_config,
-                                                                  std::vector<std::string> args) {
+                                                                  std::vector<std::string> args,
+                                                                  std::string data_dir) {
   const std::string dir = MakeTempDir();
+  if (data_dir.empty()) data_dir = dir + "/data";
   const std::string config =
-      WriteConfig(dir, absl::StrCat("data_dir: \"", dir, "/data\"\n", kBaseConfig, extra_config));
+      WriteConfig(dir, absl::StrCat("data_dir: \"", data_dir, "\"\n", kBaseConfig, extra_config));
   int out_fd = -1;
   const std::string err_path = dir + "/weftd.stderr";
   const pid_t pid = Spawn(config, args, out_fd, err_path);
@@ -111,7 +116,8 @@ absl::StatusOr<std::unique_ptr<WeftdProcess>> WeftdProcess::Start(absl::string_v
     waitpid(pid, nullptr, 0);
     return absl::UnavailableError(absl::StrCat("weftd did not start: ", out, ReadFile(err_path)));
   }
-  return std::unique_ptr<WeftdProcess>(new WeftdProcess(pid, port, out_fd, err_path));
+  return std::unique_ptr<WeftdProcess>(
+      new WeftdProcess(pid, port, out_fd, err_path, std::move(data_dir)));
 }
 
 absl::StatusOr<std::pair<int, std::string>> WeftdProcess::RunToExit(absl::string_view config,
@@ -136,6 +142,12 @@ WeftdProcess::~WeftdProcess() {
 std::string WeftdProcess::stderr_text() const { return ReadFile(err_path_); }
 
 std::string WeftdProcess::endpoint() const { return absl::StrCat("tcp:127.0.0.1:", port_); }
+
+void WeftdProcess::Kill() {
+  stopped_ = true;
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+}
 
 int WeftdProcess::Stop() {
   stopped_ = true;

@@ -23,10 +23,12 @@ namespace weft::testing {
 class WeftdProcess {
  public:
   // Starts weftd with the base config plus `extra_config` (text format appended to it) and
-  // `args`. kUnavailable when it exits or stays silent for 20 s before ready (stderr is in the
+  // `args`. Its data dir is `data_dir` when not empty (to restart on the same store), else a new
+  // one. kUnavailable when it exits or stays silent for 20 s before ready (stderr is in the
   // message).
   static absl::StatusOr<std::unique_ptr<WeftdProcess>> Start(absl::string_view extra_config = "",
-                                                             std::vector<std::string> args = {});
+                                                             std::vector<std::string> args = {},
+                                                             std::string data_dir = "");
   // Runs weftd to completion with exactly `config` (no base) and `args`; returns exit code and
   // stderr. For start-up failures.
   static absl::StatusOr<std::pair<int, std::string>> RunToExit(absl::string_view config,
@@ -38,17 +40,25 @@ class WeftdProcess {
   std::string endpoint() const;
   // SIGTERM, then waits (20 s at most, then SIGKILL). Returns the exit code, or -signal.
   int Stop();
+  // SIGKILL: a crash, with no drain. Waits for the process to be gone.
+  void Kill();
+  const std::string& data_dir() const { return data_dir_; }
   // What weftd wrote to stderr so far.
   std::string stderr_text() const;
 
  private:
-  WeftdProcess(pid_t pid, int port, int out_fd, std::string err_path)
-      : pid_(pid), port_(port), out_fd_(out_fd), err_path_(std::move(err_path)) {}
+  WeftdProcess(pid_t pid, int port, int out_fd, std::string err_path, std::string data_dir)
+      : pid_(pid),
+        port_(port),
+        out_fd_(out_fd),
+        err_path_(std::move(err_path)),
+        data_dir_(std::move(data_dir)) {}
 
   pid_t pid_;
   int port_;
   int out_fd_;  // weftd's stdout, kept open so that it never writes to a closed pipe.
   std::string err_path_;
+  std::string data_dir_;
   bool stopped_ = false;
 };
 
