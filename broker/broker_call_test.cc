@@ -1,6 +1,7 @@
 // Broker calls to in-process servants: the per-loop fast path and the home shard's path for
 // messages that carry references, errors, one-way calls, async servants, deadlines and
 // cancellation, on one loop and across two.
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -474,6 +475,24 @@ TEST_F(BrokerCallCrossLoopTest, ConnectionsOfEveryShardAreCounted) {
   harness_.Disconnect(remote);
   harness_.RunAll();
   EXPECT_EQ(harness_.broker().stats().connections, 2u);
+}
+
+TEST_F(BrokerCallTest, FindMethodAndRegisteredServicesFollowTheLoopsRoutingTable) {
+  absl::StatusOr<const google::protobuf::MethodDescriptor*> add =
+      harness_.shard(0).FindMethod(kCalc, "Add");
+  ASSERT_THAT(add.status(), IsOk());
+  EXPECT_EQ((*add)->full_name(), "weft.broker.testdata.Calc.Add");
+  EXPECT_THAT(harness_.shard(0).FindMethod(kCalc, "Nope").status(),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("no method 'Nope'")));
+  EXPECT_THAT(harness_.shard(0).FindMethod("no.Such", "Add").status(),
+              StatusIs(absl::StatusCode::kNotFound));
+  std::vector<std::string> names;
+  for (const auto* service : harness_.shard(0).RegisteredServices()) {
+    names.push_back(service->full_name());
+  }
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
+  EXPECT_NE(std::find(names.begin(), names.end(), kCalc), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), kSlow), names.end());
 }
 
 }  // namespace

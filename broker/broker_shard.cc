@@ -72,6 +72,20 @@ void BrokerShard::Call(ConnectionRef from, const IncomingCall& call) {
       [&core = broker_.core(), from, owned = OwnedCall(call)] { core.Call(from, owned.View()); });
 }
 
+absl::StatusOr<const google::protobuf::MethodDescriptor*> BrokerShard::FindMethod(
+    absl::string_view service, absl::string_view method) const {
+  absl::StatusOr<Destination> destination = Route(*routing_, service, method);
+  if (!destination.ok()) return destination.status();
+  if (destination->method == nullptr) {
+    return absl::NotFoundError(absl::StrCat("service '", service, "' is not registered"));
+  }
+  return destination->method;
+}
+
+std::vector<const google::protobuf::ServiceDescriptor*> BrokerShard::RegisteredServices() const {
+  return routing_->RegisteredServices();
+}
+
 void BrokerShard::Deliver(ConnectionRef from, const IncomingCall& call) {
   broker_.core().CallRegistered(from, call);
 }

@@ -88,6 +88,15 @@ class BrokerShard final : public ServantCallOwner {
 
   std::size_t connection_count() const { return connections_.size(); }
 
+  // What a call to `service`.`method` would run, by this loop's routing snapshot: the method
+  // descriptor whose request and response types the call carries (after any route). For gateways
+  // that build messages from text (JSON-RPC, XML-RPC, REST). Descriptors stay valid for the
+  // broker's life. Errors as Call()'s routing: kNotFound, kFailedPrecondition.
+  absl::StatusOr<const google::protobuf::MethodDescriptor*> FindMethod(
+      absl::string_view service, absl::string_view method) const;
+  // The services registered now (in process or by peers), by full name.
+  std::vector<const google::protobuf::ServiceDescriptor*> RegisteredServices() const;
+
  private:
   friend class Broker;
   friend class BrokerCore;

@@ -31,6 +31,16 @@ absl::Span<const ConnectionRef> RoutingTable::Subscribers(absl::string_view topi
   return it->second;
 }
 
+std::vector<const google::protobuf::ServiceDescriptor*> RoutingTable::RegisteredServices() const {
+  std::vector<const google::protobuf::ServiceDescriptor*> services;
+  for (const auto& [name, entry] : entries_) {
+    if (entry.registration.has_value()) services.push_back(entry.registration->descriptor);
+  }
+  std::sort(services.begin(), services.end(),
+            [](const auto* a, const auto* b) { return a->full_name() < b->full_name(); });
+  return services;
+}
+
 std::size_t RoutingTable::service_count() const {
   return std::count_if(entries_.begin(), entries_.end(),
                        [](const auto& entry) { return entry.second.registration.has_value(); });

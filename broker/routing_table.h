@@ -91,6 +91,9 @@ class RoutingTable {
   // lives.
   absl::Span<const ConnectionRef> Subscribers(absl::string_view topic) const;
 
+  // The registered services, by full name.
+  std::vector<const google::protobuf::ServiceDescriptor*> RegisteredServices() const;
+
   std::size_t service_count() const;
   std::size_t route_count() const;
   std::size_t topic_count() const { return topics_.size(); }
