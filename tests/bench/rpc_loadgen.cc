@@ -4,6 +4,7 @@
 //   rpc_loadgen --protocol=grpc --target=tcp:PORT:interface=127.0.0.1 --conns=1 --in_flight=64
 //       [--warmup=1s] [--duration=5s] [--server_pid=PID] [--server_core=CPU]
 //   rpc_loadgen --protocol=weft --target=PORT --conns=64 [--weft_service=demo.Calculator]
+//       [--weft_accepted_only]
 //
 // Opens `conns` connections (each its own TCP connection), proves each with one call, then keeps
 // `in_flight` Add calls outstanding on every connection: a closed loop, each completion followed
@@ -46,6 +47,8 @@ ABSL_FLAG(int, server_core, -1, "CPU the server is pinned to, whose busy time is
 ABSL_FLAG(std::string, weft_service, "demo.Calculator", "weft: service of Call frames");
 ABSL_FLAG(std::string, weft_method, "Add", "weft: method of Call frames");
 ABSL_FLAG(std::string, weft_token, "", "weft: bearer token sent in Hello");
+ABSL_FLAG(bool, weft_accepted_only, false,
+          "weft: replies are empty 'accepted' responses (a durable route), not sums");
 
 namespace weft::bench {
 namespace {
@@ -57,6 +60,7 @@ absl::StatusOr<std::unique_ptr<RpcDriver>> MakeDriver(const std::string& protoco
     options.service = absl::GetFlag(FLAGS_weft_service);
     options.method = absl::GetFlag(FLAGS_weft_method);
     options.token = absl::GetFlag(FLAGS_weft_token);
+    options.accepted_only = absl::GetFlag(FLAGS_weft_accepted_only);
     return MakeWeftWireDriver(std::move(options));
   }
   return absl::InvalidArgumentError(

@@ -356,6 +356,12 @@ absl::StatusOr<Pending*> WeftWireDriver::CheckReply(Conn& conn) {
     return absl::UnavailableError(absl::StrCat("weft: Add failed: code ", reply.status().code(),
                                                ": ", reply.status().message()));
   }
+  if (options_.accepted_only) {
+    if (!reply.payload().empty()) {
+      return absl::DataLossError("weft: expected an empty (accepted) reply");
+    }
+    return slot;
+  }
   if (!response_.ParseFromString(reply.payload())) {
     return absl::DataLossError("weft: Reply payload is not a demo.AddResponse");
   }

@@ -23,6 +23,9 @@ namespace weft::bench {
 
 struct WeftWireOptions {
   std::string service = "demo.Calculator";
+  // The service answers with an empty response ("accepted", as a durable route does) rather than
+  // the sum; only an empty payload is then correct.
+  bool accepted_only = false;
   std::string method = "Add";
   std::string client_name = "rpc_loadgen";
   std::string token;  // Sent in Hello when the broker wants a bearer token.
