@@ -31,7 +31,11 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
 escape() { printf '%s' "$1" | sed 's/[\\:]/\\&/g'; }
 ENDPOINT="tls:0:interface=127.0.0.1:cert=$(escape "$TMP/cert.pem"):key=$(escape "$TMP/key.pem"):alpn=weft-echo,http/1.1"
 
-"$ECHO_SERVER" "$ENDPOINT" >"$TMP/server.out" 2>"$TMP/server.err" &
+# The files exist before the server starts, so the port poll below never reads a missing file
+# (the background shell opens its redirections only when it is scheduled).
+: >"$TMP/server.out"
+: >"$TMP/server.err"
+"$ECHO_SERVER" "$ENDPOINT" >>"$TMP/server.out" 2>>"$TMP/server.err" &
 SERVER_PID=$!
 CLIENT_PID=""
 cleanup() {
