@@ -8,10 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -23,18 +26,20 @@ namespace {
 
 constexpr absl::Duration kStartTimeout = absl::Seconds(20);
 
-constexpr absl::string_view kBaseConfig = R"(
-listeners {
-  wire { endpoint: "tcp:0:interface=127.0.0.1" }
-  control { enabled: false }
-  http { enabled: false }
-  smtp { enabled: false }
-  imap { enabled: false }
-  pop3 { enabled: false }
-  ssh { enabled: false }
-  irc { enabled: false }
+// Every gateway weftd has a listener for; the base config turns all but wire off.
+constexpr absl::string_view kGateways[] = {"control", "http", "smtp", "imap", "pop3", "ssh", "irc"};
+
+// The listeners section: wire and each of `enabled` on tcp:0 loopback, the rest off.
+std::string BaseConfig(const std::vector<std::string>& enabled) {
+  std::string text = "listeners {\n  wire { endpoint: \"tcp:0:interface=127.0.0.1\" }\n";
+  for (absl::string_view gateway : kGateways) {
+    const bool on = std::find(enabled.begin(), enabled.end(), gateway) != enabled.end();
+    absl::StrAppend(
+        &text, "  ", gateway,
+        on ? " { endpoint: \"tcp:0:interface=127.0.0.1\" }\n" : " { enabled: false }\n");
+  }
+  return absl::StrCat(text, "}\n");
 }
-)";
 
 // Owner-only, as weftd requires of a config that holds a secret (a test database's password).
 std::string WriteConfig(const std::string& dir, absl::string_view text) {
@@ -82,13 +87,13 @@ std::string MakeTempDir() {
   return mkdtemp(pattern.data()) != nullptr ? pattern : std::string("/tmp");
 }
 
-absl::StatusOr<std::unique_ptr<WeftdProcess>> WeftdProcess::Start(absl::string_view extra_config,
-                                                                  std::vector<std::string> args,
-                                                                  std::string data_dir) {
+absl::StatusOr<std::unique_ptr<WeftdProcess>> WeftdProcess::Start(
+    absl::string_view extra_config, std::vector<std::string> args, std::string data_dir,
+    std::vector<std::string> gateways) {
   const std::string dir = MakeTempDir();
   if (data_dir.empty()) data_dir = dir + "/data";
-  const std::string config =
-      WriteConfig(dir, absl::StrCat("data_dir: \"", data_dir, "\"\n", kBaseConfig, extra_config));
+  const std::string config = WriteConfig(
+      dir, absl::StrCat("data_dir: \"", data_dir, "\"\n", BaseConfig(gateways), extra_config));
   int out_fd = -1;
   const std::string err_path = dir + "/weftd.stderr";
   const pid_t pid = Spawn(config, args, out_fd, err_path);
@@ -104,20 +109,30 @@ absl::StatusOr<std::unique_ptr<WeftdProcess>> WeftdProcess::Start(absl::string_v
     if (n <= 0) break;
     out.append(buffer, n);
   }
+  absl::flat_hash_map<std::string, int> ports;
   for (absl::string_view line : absl::StrSplit(out, '\n')) {
-    constexpr absl::string_view kPrefix = "weftd: wire listening on tcp:";
-    if (absl::ConsumePrefix(&line, kPrefix)) {
-      (void)absl::SimpleAtoi(line.substr(0, line.find(':')), &port);
+    // "weftd: <gateway> listening on tcp:PORT:..."
+    if (!absl::ConsumePrefix(&line, "weftd: ")) continue;
+    const std::size_t space = line.find(' ');
+    if (space == absl::string_view::npos) continue;
+    absl::string_view rest = line.substr(space);
+    if (!absl::ConsumePrefix(&rest, " listening on tcp:")) continue;
+    int listener_port = 0;
+    if (absl::SimpleAtoi(rest.substr(0, rest.find(':')), &listener_port)) {
+      ports[std::string(line.substr(0, space))] = listener_port;
     }
   }
+  port = ports.contains("wire") ? ports["wire"] : 0;
   if (out.find("weftd: ready\n") == std::string::npos || port == 0) {
     close(out_fd);
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
     return absl::UnavailableError(absl::StrCat("weftd did not start: ", out, ReadFile(err_path)));
   }
-  return std::unique_ptr<WeftdProcess>(
+  auto process = std::unique_ptr<WeftdProcess>(
       new WeftdProcess(pid, port, out_fd, err_path, std::move(data_dir)));
+  process->ports_ = std::move(ports);
+  return process;
 }
 
 absl::StatusOr<std::pair<int, std::string>> WeftdProcess::RunToExit(absl::string_view config,
@@ -140,6 +155,11 @@ WeftdProcess::~WeftdProcess() {
 }
 
 std::string WeftdProcess::stderr_text() const { return ReadFile(err_path_); }
+
+int WeftdProcess::listener_port(absl::string_view gateway) const {
+  auto it = ports_.find(gateway);
+  return it == ports_.end() ? 0 : it->second;
+}
 
 std::string WeftdProcess::endpoint() const { return absl::StrCat("tcp:127.0.0.1:", port_); }
 
