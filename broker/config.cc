@@ -82,6 +82,11 @@ void ApplyLimitDefaults(BrokerConfig& config) {
   if (!wire.has_max_frame_bytes()) wire.set_max_frame_bytes(4 << 20);
   if (!wire.has_max_in_flight()) wire.set_max_in_flight(1024);
   if (!wire.has_idle_timeout_ms()) wire.set_idle_timeout_ms(300000);
+  config::v1::HttpConfig& http = *config.mutable_http();
+  if (!http.has_max_body_bytes()) http.set_max_body_bytes(16 << 20);
+  if (!http.has_request_timeout_ms()) http.set_request_timeout_ms(30000);
+  if (!http.has_idle_timeout_ms()) http.set_idle_timeout_ms(60000);
+  if (!http.has_max_pipelined()) http.set_max_pipelined(32);
   config::v1::RouterConfig& router = *config.mutable_router();
   if (!router.has_max_queue_depth()) router.set_max_queue_depth(4096);
   if (!router.has_default_call_timeout_ms()) router.set_default_call_timeout_ms(30000);

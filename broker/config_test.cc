@@ -80,6 +80,10 @@ TEST(ConfigTest, DefaultScalarsMatchTheDocs) {
   EXPECT_EQ(config.wire().max_frame_bytes(), 4 * 1024 * 1024);
   EXPECT_EQ(config.wire().max_in_flight(), 1024);
   EXPECT_EQ(config.wire().idle_timeout_ms(), 300000);
+  EXPECT_EQ(config.http().max_body_bytes(), 16 * 1024 * 1024);
+  EXPECT_EQ(config.http().request_timeout_ms(), 30000);
+  EXPECT_EQ(config.http().idle_timeout_ms(), 60000);
+  EXPECT_EQ(config.http().max_pipelined(), 32);
   EXPECT_EQ(config.router().max_queue_depth(), 4096);
   EXPECT_EQ(config.router().default_call_timeout_ms(), 30000);
   EXPECT_FALSE(config.auth().require_auth());

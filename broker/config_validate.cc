@@ -425,6 +425,19 @@ Check CheckLimits(const BrokerConfig& config) {
   if (Check p = CheckRange<int64_t>("wire.idle_timeout_ms", wire.idle_timeout_ms(), 0, 86400000)) {
     return p;
   }
+  const config::v1::HttpConfig& http = config.http();
+  if (Check p = CheckRange<int64_t>("http.max_body_bytes", http.max_body_bytes(), 1024, 1 << 30)) {
+    return p;
+  }
+  if (Check p =
+          CheckRange<int64_t>("http.request_timeout_ms", http.request_timeout_ms(), 100, 3600000)) {
+    return p;
+  }
+  if (Check p =
+          CheckRange<int64_t>("http.idle_timeout_ms", http.idle_timeout_ms(), 100, 86400000)) {
+    return p;
+  }
+  if (Check p = CheckRange<int>("http.max_pipelined", http.max_pipelined(), 1, 1024)) return p;
   if (Check p = CheckRange<int>("router.max_queue_depth", router.max_queue_depth(), 1, 1 << 20)) {
     return p;
   }
