@@ -36,6 +36,7 @@
 #include "broker/store/sqlite_store.h"
 #include "broker/store/store_executor.h"
 #include "examples/demo/demo_services.h"
+#include "gateways/http/http_gateway.h"
 #include "gateways/wire/wire_gateway.h"
 #include "reactor/loop_group.h"
 #include "reactor/signal_watcher.h"
@@ -100,9 +101,8 @@ absl::StatusOr<std::vector<InProcessService>> EnabledServices(
 // Listeners whose gateway this build does not have yet: said once at start, never silently.
 void ReportMissingGateways(const config::v1::Listeners& listeners) {
   const std::pair<const char*, const config::v1::Listener*> others[] = {
-      {"control", &listeners.control()}, {"http", &listeners.http()}, {"smtp", &listeners.smtp()},
-      {"imap", &listeners.imap()},       {"pop3", &listeners.pop3()}, {"ssh", &listeners.ssh()},
-      {"irc", &listeners.irc()}};
+      {"control", &listeners.control()}, {"smtp", &listeners.smtp()}, {"imap", &listeners.imap()},
+      {"pop3", &listeners.pop3()},       {"ssh", &listeners.ssh()},   {"irc", &listeners.irc()}};
   for (const auto& [name, listener] : others) {
     if (listener->enabled()) {
       std::fprintf(stderr, "weftd: %s gateway is not part of this build yet; not listening\n",
@@ -121,6 +121,18 @@ absl::StatusOr<std::unique_ptr<store::Store>> OpenStore(const config::v1::StoreC
   store::SqliteStoreOptions options;
   options.path = config.sqlite().path();
   return store::OpenSqliteStore(options);
+}
+
+// The HTTP sessions' limits and timeouts from the config's http section.
+gateways::http::HttpSessionOptions HttpOptions(const config::v1::BrokerConfig& config) {
+  gateways::http::HttpSessionOptions options;
+  options.limits.max_body_bytes = static_cast<uint64_t>(config.http().max_body_bytes());
+  options.jsonrpc.max_request_bytes = static_cast<uint32_t>(
+      std::min<int64_t>(config.http().max_body_bytes(), options.jsonrpc.max_request_bytes));
+  options.request_timeout = absl::Milliseconds(config.http().request_timeout_ms());
+  options.idle_timeout = absl::Milliseconds(config.http().idle_timeout_ms());
+  options.max_queued_responses = static_cast<std::size_t>(config.http().max_pipelined());
+  return options;
 }
 
 int Fail(int code, const absl::Status& status) {
@@ -204,6 +216,24 @@ int Main(int argc, char** argv) {
     }
     std::printf("weftd: wire listening on %s\n", endpoint->ToString().c_str());
   }
+  gateways::http::HttpSessionOptions http = HttpOptions(*config);
+  http.tokens = wire.tokens;
+  gateways::http::HttpMetricsHub http_hub(broker->get(), &(*group)->loop(0));
+  std::vector<std::unique_ptr<gateways::http::HttpGateway>> http_gateways;
+  if (config->listeners().http().enabled()) {
+    absl::StatusOr<reactor::ServerEndpoint> endpoint = ListenerEndpoint(config->listeners().http());
+    if (!endpoint.ok()) return Fail(2, endpoint.status());
+    endpoint->reuse_port = endpoint->reuse_port || loop_count > 1;
+    for (int i = 0; i < loop_count; ++i) {
+      http_gateways.push_back(std::make_unique<gateways::http::HttpGateway>(
+          (*group)->loop(i), (*broker)->shard(i), http, http_hub));
+      if (absl::Status s = http_gateways.back()->Listen(*endpoint); !s.ok()) {
+        return Fail(1, absl::Status(s.code(), absl::StrCat("listeners.http: ", s.message())));
+      }
+      endpoint->port = http_gateways.back()->port();
+    }
+    std::printf("weftd: http listening on %s\n", endpoint->ToString().c_str());
+  }
   ReportMissingGateways(config->listeners());
 
   // Draining: every loop drains its sessions and reports when none is left; loop 0 stops the
@@ -214,8 +244,10 @@ int Main(int argc, char** argv) {
       (*group)->loop(0).CreateTimer([&group] { (*group)->Stop(); });
   auto drain_loop = [&](int i) {
     if (!gateways.empty()) gateways[i]->Drain();
+    if (!http_gateways.empty()) http_gateways[i]->Drain();
     drain_timers[i] = (*group)->loop(i).CreateTimer([&, i] {
-      if (!gateways.empty() && gateways[i]->session_count() > 0) {
+      if ((!gateways.empty() && gateways[i]->session_count() > 0) ||
+          (!http_gateways.empty() && http_gateways[i]->session_count() > 0)) {
         drain_timers[i]->Schedule(kDrainPoll);
         return;
       }
@@ -244,6 +276,7 @@ int Main(int argc, char** argv) {
   (*group)->Run();
   (*group)->Stop();
   drain_timers.clear();
+  http_gateways.clear();
   gateways.clear();
   std::fprintf(stderr, "weftd: stopped\n");
   return 0;
