@@ -2,6 +2,7 @@
 
 #include "examples/demo/calculator_servant.h"
 #include "examples/demo/counter_servant.h"
+#include "examples/demo/types_servant.h"
 
 namespace weft::examples {
 
@@ -12,6 +13,9 @@ std::vector<std::pair<std::string, ServiceFactory>> DemoServiceFactories() {
   });
   factories.emplace_back("demo.Counter", []() -> std::unique_ptr<google::protobuf::Service> {
     return std::make_unique<CounterServant>();
+  });
+  factories.emplace_back("demo.Types", []() -> std::unique_ptr<google::protobuf::Service> {
+    return std::make_unique<TypesServant>();
   });
   return factories;
 }

@@ -1,4 +1,4 @@
-// The in-process example services weftd can host: demo.Calculator and demo.Counter.
+// The in-process example services weftd can host: demo.Calculator, demo.Counter and demo.Types.
 //
 // Part of //examples/demo. weftd's main() asks for the factories and hosts the services the
 // config names (`services { name: "demo.Calculator" }`, examples/demo.conf). No global registry:
@@ -23,9 +23,9 @@ namespace weft::examples {
 // independent servant (the demo servants share no state).
 using ServiceFactory = absl::AnyInvocable<std::unique_ptr<google::protobuf::Service>()>;
 
-// The demo services by full proto name: "demo.Calculator", "demo.Counter", in that order. Each
-// servant's GetDescriptor()->full_name() equals its name. demo.CounterObject is not listed: its
-// objects come from demo.Counter.Create.
+// The demo services by full proto name: "demo.Calculator", "demo.Counter", "demo.Types", in that
+// order. Each servant's GetDescriptor()->full_name() equals its name. demo.CounterObject is not
+// listed: its objects come from demo.Counter.Create.
 std::vector<std::pair<std::string, ServiceFactory>> DemoServiceFactories();
 
 }  // namespace weft::examples

@@ -14,10 +14,10 @@ namespace {
 
 using ::testing::ElementsAre;
 
-TEST(DemoServicesTest, ListsCalculatorAndCounter) {
+TEST(DemoServicesTest, ListsCalculatorCounterAndTypes) {
   std::vector<std::string> names;
   for (auto& [name, factory] : DemoServiceFactories()) names.push_back(name);
-  EXPECT_THAT(names, ElementsAre("demo.Calculator", "demo.Counter"));
+  EXPECT_THAT(names, ElementsAre("demo.Calculator", "demo.Counter", "demo.Types"));
 }
 
 TEST(DemoServicesTest, EachFactoryMakesNewServantsOfItsService) {

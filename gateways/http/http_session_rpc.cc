@@ -280,8 +280,7 @@ void HttpSession::HandleXmlRpc(const ph::HttpRequest& request, Slot& slot) {
   if (absl::Status parsed = context_.xmlrpc_.ParseCall(request.body, call); !parsed.ok()) {
     // The xmlrpc-epi interoperability codes: -32700 not well formed, -32600 not XML-RPC.
     HttpCounters::Add(context_.counters_.rpc_errors);
-    const int32_t code =
-        parsed.code() == absl::StatusCode::kInvalidArgument ? jr::kParseError : jr::kInvalidRequest;
+    const int32_t code = xr::IsMalformedXml(parsed) ? jr::kParseError : jr::kInvalidRequest;
     xr::EncodeFault(xr::Fault{code, std::string(parsed.message())}, slot.entries[0]);
     return Finish(slot);
   }

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
@@ -25,6 +26,19 @@
 #include "protocols/xmlrpc/xmlrpc_types.h"
 
 namespace weft::protocols::xmlrpc {
+
+namespace {
+
+// How every error for input that is not well-formed XML begins (IsMalformedXml()).
+constexpr absl::string_view kMalformedXmlPrefix = "xmlrpc: malformed XML";
+
+}  // namespace
+
+bool IsMalformedXml(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kInvalidArgument &&
+         absl::StartsWith(status.message(), kMalformedXmlPrefix);
+}
+
 namespace {
 
 using internal::IsXmlWhitespace;
@@ -294,7 +308,7 @@ absl::Status XmlRpcDecoder::Parser::MalformedXml() const {
     return absl::ResourceExhaustedError("xmlrpc: expat ran out of memory");
   }
   return absl::InvalidArgumentError(absl::StrFormat(
-      "xmlrpc: malformed XML at line %d, column %d: %s", XML_GetCurrentLineNumber(expat_),
+      "%s at line %d, column %d: %s", kMalformedXmlPrefix, XML_GetCurrentLineNumber(expat_),
       XML_GetCurrentColumnNumber(expat_), XML_ErrorString(code)));
 }
 

@@ -54,6 +54,11 @@ class XmlRpcDecoder {
   std::unique_ptr<Parser> parser_;
 };
 
+// Whether a ParseCall() or ParseResponse() error is about the XML itself (not well-formed, an
+// undeclared entity), as opposed to well-formed XML that is not XML-RPC: the xmlrpc-epi fault
+// codes tell the two apart (-32700 and -32600).
+bool IsMalformedXml(const absl::Status& status);
+
 }  // namespace weft::protocols::xmlrpc
 
 #endif  // WEFT_PROTOCOLS_XMLRPC_XMLRPC_DECODER_H_

@@ -436,5 +436,20 @@ TEST(XmlRpcDecoderLimitsTest, RefusesBillionLaughsQuickly) {
   }
 }
 
+// Not well-formed XML and well-formed XML that is not XML-RPC are told apart (the gateway's
+// -32700 and -32600 faults).
+TEST(IsMalformedXmlTest, TellsBadXmlFromBadXmlRpc) {
+  XmlRpcDecoder decoder;
+  MethodCall call;
+  EXPECT_TRUE(IsMalformedXml(decoder.ParseCall("<methodCall><methodName>a</methodCall>", call)));
+  EXPECT_TRUE(IsMalformedXml(decoder.ParseCall("<methodCall>&xxe;</methodCall>", call)));
+  EXPECT_FALSE(IsMalformedXml(decoder.ParseCall("<?xml version=\"1.0\"?><methodResponse/>", call)));
+  EXPECT_FALSE(IsMalformedXml(decoder.ParseCall(
+      "<methodCall><methodName>a</methodName><params><param><value><boolean>2</boolean>"
+      "</value></param></params></methodCall>",
+      call)));
+  EXPECT_FALSE(IsMalformedXml(absl::OkStatus()));
+}
+
 }  // namespace
 }  // namespace weft::protocols::xmlrpc
