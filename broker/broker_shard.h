@@ -96,6 +96,9 @@ class BrokerShard final : public ServantCallOwner {
       absl::string_view service, absl::string_view method) const;
   // The services registered now (in process or by peers), by full name.
   std::vector<const google::protobuf::ServiceDescriptor*> RegisteredServices() const;
+  // Grows each time this loop takes a new routing snapshot (a service or route came or went), so
+  // a gateway can tell when what it derived from RegisteredServices() is stale.
+  uint64_t routing_version() const { return routing_version_; }
 
  private:
   friend class Broker;
@@ -130,7 +133,10 @@ class BrokerShard final : public ServantCallOwner {
   // Runs `task` with the home shard's core: at once on the home loop, else posted there (then
   // `task` owns what it uses). For the calls off the hot path.
   void AtHome(absl::AnyInvocable<void(BrokerCore&)> task);
-  void SetRoutingTable(std::shared_ptr<const RoutingTable> table) { routing_ = std::move(table); }
+  void SetRoutingTable(std::shared_ptr<const RoutingTable> table) {
+    routing_ = std::move(table);
+    ++routing_version_;
+  }
   google::protobuf::Service& servant(uint32_t index) { return *servants_[index]; }
 
   Broker& broker_;
@@ -139,6 +145,7 @@ class BrokerShard final : public ServantCallOwner {
   std::vector<std::unique_ptr<google::protobuf::Service>> servants_;
   std::vector<std::vector<MethodPool>> pools_;  // [servant][method index]
   std::shared_ptr<const RoutingTable> routing_;
+  uint64_t routing_version_ = 0;
   absl::flat_hash_map<uint64_t, Connection> connections_;
   uint64_t next_connection_ = 1;
 };

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -24,6 +25,7 @@
 #include "broker/config.h"
 #include "broker/config_internal.h"
 #include "google/protobuf/descriptor.h"
+#include "protocols/http/path_template.h"
 #include "reactor/endpoint.h"
 
 namespace weft::broker {
@@ -415,6 +417,39 @@ Check CheckScalars(const BrokerConfig& config) {
   return CheckRange<int>("loops", config.loops(), 0, kMaxLoops);
 }
 
+// http.rest: each route names a method by full name, a known HTTP method and a path template
+// the gateway can match (protocols/http/path_template.h). Whether the fields exist is checked
+// when the service registers (the gateway logs and leaves out a route that does not fit).
+Check CheckRestRoutes(const BrokerConfig& config) {
+  constexpr int kMaxRestRoutes = 1024;
+  const auto& routes = config.http().rest();
+  if (routes.size() > kMaxRestRoutes) {
+    return Problem("http.rest", absl::StrCat("more than ", kMaxRestRoutes, " routes"));
+  }
+  for (int i = 0; i < routes.size(); ++i) {
+    const config::v1::RestRoute& route = routes[i];
+    const std::string path = absl::StrCat("http.rest[", i, "]");
+    const std::size_t dot = route.call().rfind('.');
+    if (dot == std::string::npos || dot == 0 || dot + 1 == route.call().size() ||
+        route.call().find_first_of(" /") != std::string::npos) {
+      return Problem(path + ".call", absl::StrCat("'", route.call(),
+                                                  "' is not a method's full name "
+                                                  "(pkg.Service.Method)"));
+    }
+    constexpr absl::string_view kMethods[] = {"GET", "PUT", "POST", "DELETE", "PATCH"};
+    if (std::find(std::begin(kMethods), std::end(kMethods), route.method()) == std::end(kMethods)) {
+      return Problem(path + ".method",
+                     absl::StrCat("'", route.method(), "' is not GET, PUT, POST, DELETE or PATCH"));
+    }
+    if (absl::StatusOr<protocols::http::PathTemplate> parsed =
+            protocols::http::PathTemplate::Parse(route.path());
+        !parsed.ok()) {
+      return Problem(path + ".path", std::string(parsed.status().message()));
+    }
+  }
+  return std::nullopt;
+}
+
 Check CheckLimits(const BrokerConfig& config) {
   const config::v1::WireConfig& wire = config.wire();
   const config::v1::RouterConfig& router = config.router();
@@ -566,6 +601,7 @@ std::optional<ConfigProblem> FindProblem(const BrokerConfig& raw, const BrokerCo
   std::vector<Binding> bindings;
   if (Check p = CheckListeners(resolved, bindings)) return p;
   if (Check p = CheckLimits(resolved)) return p;
+  if (Check p = CheckRestRoutes(resolved)) return p;
   if (Check p = CheckAuth(raw, resolved, bindings)) return p;
   if (Check p = CheckStoreAndLogging(resolved)) return p;
   if (Check p = CheckRoutes(resolved)) return p;

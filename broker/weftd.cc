@@ -132,6 +132,15 @@ gateways::http::HttpSessionOptions HttpOptions(const config::v1::BrokerConfig& c
   options.request_timeout = absl::Milliseconds(config.http().request_timeout_ms());
   options.idle_timeout = absl::Milliseconds(config.http().idle_timeout_ms());
   options.max_queued_responses = static_cast<std::size_t>(config.http().max_pipelined());
+  for (const config::v1::RestRoute& rest : config.http().rest()) {
+    gateways::http::RestRouteSpec spec;
+    spec.method = *gateways::http::RestMethodFromName(rest.method());  // Validated.
+    spec.path = rest.path();
+    spec.call = rest.call();
+    spec.body = rest.body();
+    spec.response_body = rest.response_body();
+    options.rest.push_back(std::move(spec));
+  }
   return options;
 }
 

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "broker/broker.h"
+#include "gateways/http/rest_routes.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
 #include "google/protobuf/message.h"
@@ -49,10 +50,12 @@ struct HttpSessionOptions {
   // Not null: every request but GET /healthz needs "Authorization: Bearer <one of these>", or it
   // gets 401. Outlives the sessions.
   const absl::flat_hash_set<std::string>* tokens = nullptr;
+  // REST routes from the config, before those of method options (rest_routes.h).
+  std::vector<RestRouteSpec> rest;
 };
 
 // The paths /metrics counts requests of.
-enum class HttpPath : int { kJsonRpc, kRpc2, kHealthz, kMetrics, kOther, kCount };
+enum class HttpPath : int { kJsonRpc, kRpc2, kHealthz, kMetrics, kRest, kOther, kCount };
 
 // One loop's counters. Only that loop writes them (Add()); the home loop reads them for /metrics.
 struct HttpCounters {
@@ -81,7 +84,7 @@ class HttpLoopContext {
  public:
   // `hub` outlives the context.
   HttpLoopContext(reactor::EventLoop& loop, const HttpSessionOptions& options, HttpMetricsHub& hub)
-      : loop_(loop), options_(options), hub_(hub), xmlrpc_(options.xmlrpc) {
+      : loop_(loop), options_(options), hub_(hub), xmlrpc_(options.xmlrpc), rest_(options.rest) {
     factory_.SetDelegateToGeneratedFactory(true);
   }
   HttpLoopContext(const HttpLoopContext&) = delete;
@@ -111,6 +114,8 @@ class HttpLoopContext {
   };
   absl::flat_hash_map<const google::protobuf::MethodDescriptor*, MethodMessages> messages_;
   std::vector<absl::StatusOr<protocols::xmlrpc::MulticallEntry>> multicall_;
+  RestRoutes rest_;
+  std::vector<protocols::http::PathTemplate::Binding> bindings_;
   std::string request_bytes_;  // The serialized request of the call being made.
   std::string scratch_;
   std::string json_;

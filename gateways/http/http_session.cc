@@ -25,7 +25,7 @@ HttpPath PathOf(absl::string_view target) {
   if (path == "/RPC2") return HttpPath::kRpc2;
   if (path == "/healthz") return HttpPath::kHealthz;
   if (path == "/metrics") return HttpPath::kMetrics;
-  return HttpPath::kOther;
+  return HttpPath::kRest;
 }
 
 bool IsGet(const ph::HttpRequestHead& head) {
@@ -186,9 +186,23 @@ void HttpSession::HandleRequest(const ph::HttpRequest& request) {
     case HttpPath::kMetrics:
       if (!IsGet(request)) return RespondText(slot, 405, "use GET\n", kAllowGet);
       return HandleMetrics(slot);
+    case HttpPath::kRest:
     case HttpPath::kOther:
     case HttpPath::kCount:
       break;
+  }
+  const absl::string_view target = request.target;
+  const std::size_t question = target.find('?');
+  context_.rest_.Refresh(shard_);
+  std::string& allow = context_.scratch_;
+  if (const RestRoute* route = context_.rest_.Match(request.method, target.substr(0, question),
+                                                    context_.bindings_, allow)) {
+    return HandleRest(request, *route, slot);
+  }
+  slot.path = HttpPath::kOther;
+  if (!allow.empty()) {
+    const ph::HttpHeader allow_header[] = {{"Allow", allow}};
+    return RespondText(slot, 405, "method not allowed\n", allow_header);
   }
   RespondText(slot, 404, "not found\n");
 }
@@ -255,6 +269,8 @@ void HttpSession::Finish(Slot& slot) {
     case Kind::kXmlRpc:
     case Kind::kXmlMulticall:
       return FinishXmlRpc(slot);
+    case Kind::kRest:
+      return Respond(slot, slot.status, "application/json", slot.entries[0]);
     case Kind::kPlain:
       break;
   }

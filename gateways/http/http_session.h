@@ -69,7 +69,7 @@ class HttpSession final : public reactor::Protocol, public broker::PeerCallbacks
 
  private:
   // How a slot's entries become its response.
-  enum class Kind : uint8_t { kPlain, kJsonRpc, kXmlRpc, kXmlMulticall };
+  enum class Kind : uint8_t { kPlain, kJsonRpc, kXmlRpc, kXmlMulticall, kRest };
 
   // One request's response, in request order. Slots are pooled: their strings keep capacity.
   struct Slot {
@@ -81,6 +81,8 @@ class HttpSession final : public reactor::Protocol, public broker::PeerCallbacks
     bool done = false;
     std::string bytes;
     bool close_after = false;
+    // REST: the status to answer with, set when the call completes.
+    int status = 200;
     // JSON-RPC: one encoded response per entry (empty: a notification); XML-RPC: the whole
     // methodResponse in entries[0], or for system.multicall one <value> per call.
     bool batch = false;
@@ -97,6 +99,8 @@ class HttpSession final : public reactor::Protocol, public broker::PeerCallbacks
     uint64_t slot_seq = 0;
     std::size_t entry = 0;
     const google::protobuf::MethodDescriptor* method = nullptr;
+    // REST: the response field that is the body; null for the whole response.
+    const google::protobuf::FieldDescriptor* response_field = nullptr;
     Kind kind = Kind::kJsonRpc;
     std::string id;  // JSON-RPC: the raw JSON id.
   };
@@ -132,6 +136,8 @@ class HttpSession final : public reactor::Protocol, public broker::PeerCallbacks
   // A fault for `slot`'s entry `entry`: a whole methodResponse, or a multicall slot's struct.
   void WriteFault(Slot& slot, std::size_t entry, const absl::Status& status);
   void FinishXmlRpc(Slot& slot);
+  // REST (http_session_rpc.cc): a request on a path of a REST route.
+  void HandleRest(const protocols::http::HttpRequest& request, const RestRoute& route, Slot& slot);
   // Both: `count` empty entries of `kind`.
   void PrepareEntries(Slot& slot, Kind kind, std::size_t count);
   // The reply to a broker call, into its entry.
@@ -142,7 +148,8 @@ class HttpSession final : public reactor::Protocol, public broker::PeerCallbacks
   void CallBroker(absl::string_view service, absl::string_view method_name,
                   const google::protobuf::MethodDescriptor& method,
                   const google::protobuf::Message& request, Slot& slot, std::size_t entry,
-                  Kind kind, absl::string_view json_id, bool one_way);
+                  Kind kind, absl::string_view json_id, bool one_way,
+                  const google::protobuf::FieldDescriptor* response_field = nullptr);
   // The reusable request and response messages of `method` (one pair per loop).
   google::protobuf::Message& RequestFor(const google::protobuf::MethodDescriptor& method);
   google::protobuf::Message& ResponseFor(const google::protobuf::MethodDescriptor& method);

@@ -96,7 +96,7 @@ pb::Message& HttpSession::ResponseFor(const pb::MethodDescriptor& method) {
 void HttpSession::CallBroker(absl::string_view service, absl::string_view method_name,
                              const pb::MethodDescriptor& method, const pb::Message& request,
                              Slot& slot, std::size_t entry, Kind kind, absl::string_view json_id,
-                             bool one_way) {
+                             bool one_way, const pb::FieldDescriptor* response_field) {
   std::string& payload = context_.request_bytes_;
   payload.clear();
   request.AppendToString(&payload);
@@ -109,7 +109,8 @@ void HttpSession::CallBroker(absl::string_view service, absl::string_view method
   call.one_way = one_way;
   HttpCounters::Add(context_.counters_.rpc_calls);
   if (!one_way) {
-    calls_[call.call_id] = PendingCall{slot.seq, entry, &method, kind, std::string(json_id)};
+    calls_[call.call_id] =
+        PendingCall{slot.seq, entry, &method, response_field, kind, std::string(json_id)};
     ++slot.pending;
   }
   shard_.Call(connection_, call);
@@ -131,6 +132,19 @@ void HttpSession::CompleteCall(const PendingCall& call, Slot& slot, const absl::
       result = absl::InternalError(absl::StrCat("http: the reply does not parse as ",
                                                 call.method->output_type()->full_name()));
     }
+  }
+  if (call.kind == Kind::kRest) {
+    if (result.ok()) {
+      result = WriteRestResponse(call.response_field, *response, out);
+      if (result.ok()) {
+        slot.status = 200;
+        return;
+      }
+      result = absl::InternalError(
+          absl::StrCat("http: cannot write the reply as JSON: ", result.message()));
+    }
+    slot.status = MappingFor(result.code()).http_status;
+    return WriteRestError(result, out);
   }
   if (call.kind == Kind::kJsonRpc) {
     if (result.ok()) {
@@ -270,6 +284,39 @@ void HttpSession::FinishJsonRpc(Slot& slot) {
   }
   if (writer.Finish() == 0) return Respond(slot, 204, "", "");  // Notifications only.
   Respond(slot, 200, "application/json", body);
+}
+
+// --- REST ------------------------------------------------------------------------------------
+
+void HttpSession::HandleRest(const ph::HttpRequest& request, const RestRoute& route, Slot& slot) {
+  PrepareEntries(slot, Kind::kRest, 1);
+  absl::StatusOr<const pb::MethodDescriptor*> method =
+      shard_.FindMethod(route.service, route.method_name);
+  absl::Status status = method.status();
+  if (status.ok() && *method != route.descriptor) {
+    // A route moved the call to another service whose types differ from the binding's.
+    status = absl::FailedPreconditionError(absl::StrCat(
+        "http: ", route.service, ".", route.method_name, " is routed to other message types"));
+  }
+  if (status.ok()) {
+    pb::Message& message = RequestFor(**method);
+    const absl::string_view target = request.target;
+    const std::size_t question = target.find('?');
+    status = BuildRestRequest(
+        route, context_.bindings_,
+        question == absl::string_view::npos ? absl::string_view() : target.substr(question + 1),
+        request.body, message, context_.json_);
+    if (status.ok()) {
+      slot.pending = 1;  // Held until the call started: the reply may come at once.
+      CallBroker(route.service, route.method_name, **method, message, slot, 0, Kind::kRest, "",
+                 false, route.response_field);
+      if (--slot.pending == 0) Finish(slot);
+      return;
+    }
+  }
+  slot.status = MappingFor(status.code()).http_status;
+  WriteRestError(status, slot.entries[0]);
+  Finish(slot);
 }
 
 // --- XML-RPC ---------------------------------------------------------------------------------

@@ -10,7 +10,8 @@
 namespace weft::gateways::http {
 namespace {
 
-constexpr absl::string_view kPathNames[] = {"/jsonrpc", "/RPC2", "/healthz", "/metrics", "other"};
+constexpr absl::string_view kPathNames[] = {"/jsonrpc", "/RPC2", "/healthz",
+                                            "/metrics", "rest",  "other"};
 
 void Header(absl::string_view name, absl::string_view type, absl::string_view help,
             std::string& out) {

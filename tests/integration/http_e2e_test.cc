@@ -6,7 +6,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <memory>
@@ -333,6 +335,111 @@ TEST_F(HttpE2eTest, DrainClosesKeepAliveConnections) {
   EXPECT_EQ(weftd_->Stop(), 0) << weftd_->stderr_text();
   EXPECT_TRUE(http.ClosedWithin(absl::Seconds(5)));
   weftd_.reset();
+}
+
+TEST_F(HttpE2eTest, RestRoutesFromMethodOptionsAndConfig) {
+  StartWeftd(R"(http { rest { call: "demo.Calculator.Add" method: "GET" path: "/add" } })");
+  RawHttp http(port_);
+  auto get = [&](absl::string_view target) {
+    http.Request(absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: t\r\n\r\n"),
+                 ph::HttpMethod::kGet);
+    return http.Next();
+  };
+  // demo.Calculator.Add's option: get "/v1/calculator/add/{a}/{b}".
+  std::optional<Response> r = get("/v1/calculator/add/2/3");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->content_type, "application/json");
+  EXPECT_EQ(r->body, R"({"sum":"5"})");
+  // The config's route: fields from the query string.
+  r = get("/add?a=40&b=2");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, R"({"sum":"42"})");
+  // Divide's option: post "/v1/calculator/divide" with the whole request as the body.
+  http.Request(Post("/v1/calculator/divide", R"({"dividend":7,"divisor":2})"));
+  r = http.Next();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, R"({"quotient":"3","remainder":"1"})");
+  // Errors through the one status table, in google.rpc.Status's JSON shape.
+  http.Request(Post("/v1/calculator/divide", R"({"dividend":7,"divisor":0})"));
+  r = http.Next();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(r->body, R"({"code":3,"status":"INVALID_ARGUMENT","message":"division by zero"})");
+  r = get("/v1/calculator/add/x/3");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 400);
+  EXPECT_TRUE(absl::StrContains(r->body, "'x' is not an int64")) << r->body;
+  r = get("/add?c=1");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 400);
+  EXPECT_TRUE(absl::StrContains(r->body, "has no field 'c'")) << r->body;
+  http.Request(Post("/v1/calculator/divide", "{not json"));
+  r = http.Next();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 400);
+  // A known path with another method: 405 and Allow; an unknown path: 404.
+  http.Request(Post("/v1/calculator/add/2/3", "{}"));
+  r = http.Next();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 405);
+  r = get("/v1/calculator/nothing");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 404);
+}
+
+TEST_F(HttpE2eTest, AServiceRegisteredAtRunTimeIsCallableAtOnce) {
+  StartWeftd();
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  const pid_t greeter = fork();
+  if (greeter == 0) {
+    dup2(out[1], 1);
+    const std::string endpoint = weftd_->endpoint();
+    execl("examples/greeter/greeter", "greeter", "--connect", endpoint.c_str(), nullptr);
+    _exit(127);
+  }
+  close(out[1]);
+  std::string printed;
+  char buffer[256];
+  ssize_t n;
+  while (printed.find("registered") == std::string::npos &&
+         (n = read(out[0], buffer, sizeof buffer)) > 0) {
+    printed.append(buffer, n);
+  }
+  ASSERT_NE(printed.find("greeter: registered demo.Greeter"), std::string::npos) << printed;
+
+  RawHttp http(port_);
+  http.Request(Post("/jsonrpc", JsonRpc("demo.Greeter.SayHello", R"({"name":"Ada"})", 1)));
+  std::optional<Response> r = http.Next();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->body, R"({"jsonrpc":"2.0","result":{"message":"Hello, Ada!"},"id":1})");
+  // Its weft.v1.http option came with its descriptors.
+  http.Request("GET /v1/greeter/hello/Grace%20Hopper HTTP/1.1\r\nHost: t\r\n\r\n",
+               ph::HttpMethod::kGet);
+  r = http.Next();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, R"({"message":"Hello, Grace Hopper!"})");
+
+  kill(greeter, SIGTERM);
+  int status = 0;
+  waitpid(greeter, &status, 0);
+  close(out[0]);
+  // Gone with its connection: JSON-RPC says "Method not found", REST 404.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  std::optional<Response> after;
+  do {
+    http.Request("GET /v1/greeter/hello/Ada HTTP/1.1\r\nHost: t\r\n\r\n", ph::HttpMethod::kGet);
+    after = http.Next();
+    ASSERT_TRUE(after.has_value());
+  } while (after->status == 200 && absl::Now() < deadline);
+  EXPECT_EQ(after->status, 404);
+  http.Request(Post("/jsonrpc", JsonRpc("demo.Greeter.SayHello", R"({"name":"Ada"})", 2)));
+  r = http.Next();
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(absl::StrContains(r->body, R"("code":-32601)")) << r->body;
 }
 
 }  // namespace
