@@ -77,8 +77,10 @@ TEST_F(ClientRegisterTest, SendsServicesWithTheirTransitiveDescriptors) {
   EXPECT_THAT(frame.register_().services(), ElementsAre("demo.Calculator", "demo.Counter"));
   std::vector<std::string> files;
   for (const auto& file : frame.register_().descriptors().file()) files.push_back(file.name());
-  // Dependencies first; object_ref.proto is imported by counter.proto.
-  EXPECT_THAT(files, ElementsAre("demo/calculator.proto", "weft/v1/object_ref.proto",
+  // Dependencies first: calculator.proto imports weft/v1/http.proto (its REST options), which
+  // imports descriptor.proto; counter.proto imports object_ref.proto.
+  EXPECT_THAT(files, ElementsAre("google/protobuf/descriptor.proto", "weft/v1/http.proto",
+                                 "demo/calculator.proto", "weft/v1/object_ref.proto",
                                  "demo/counter.proto"));
   EXPECT_FALSE(registered.fired());
 
