@@ -31,6 +31,7 @@
 #include "absl/time/time.h"
 #include "broker/broker.h"
 #include "broker/config.h"
+#include "broker/control/control_server.h"
 #include "broker/route_config.h"
 #include "broker/store/postgres_store.h"
 #include "broker/store/sqlite_store.h"
@@ -101,8 +102,9 @@ absl::StatusOr<std::vector<InProcessService>> EnabledServices(
 // Listeners whose gateway this build does not have yet: said once at start, never silently.
 void ReportMissingGateways(const config::v1::Listeners& listeners) {
   const std::pair<const char*, const config::v1::Listener*> others[] = {
-      {"control", &listeners.control()}, {"smtp", &listeners.smtp()}, {"imap", &listeners.imap()},
-      {"pop3", &listeners.pop3()},       {"ssh", &listeners.ssh()},   {"irc", &listeners.irc()}};
+      {"smtp", &listeners.smtp()}, {"imap", &listeners.imap()}, {"pop3", &listeners.pop3()},
+      {"ssh", &listeners.ssh()},   {"irc", &listeners.irc()},
+  };
   for (const auto& [name, listener] : others) {
     if (listener->enabled()) {
       std::fprintf(stderr, "weftd: %s gateway is not part of this build yet; not listening\n",
@@ -243,6 +245,11 @@ int Main(int argc, char** argv) {
     }
     std::printf("weftd: http listening on %s\n", endpoint->ToString().c_str());
   }
+  absl::StatusOr<std::unique_ptr<control::ControlServer>> control = control::StartControlServer(
+      *config, flags->config, *tokens, **broker, (*group)->loop(0),
+      {{"wire", gateways.empty() ? 0 : gateways.front()->port()},
+       {"http", http_gateways.empty() ? 0 : http_gateways.front()->port()}});
+  if (!control.ok()) return Fail(1, control.status());
   ReportMissingGateways(config->listeners());
 
   // Draining: every loop drains its sessions and reports when none is left; loop 0 stops the
@@ -273,6 +280,7 @@ int Main(int argc, char** argv) {
         }
         draining = true;
         std::fprintf(stderr, "weftd: draining\n");
+        if (*control != nullptr) (*control)->Shutdown();  // gRPC finishes on its own threads.
         drain_deadline->Schedule(kDrainTimeout);
         for (int i = 1; i < loop_count; ++i) (*group)->loop(i).Post([&, i] { drain_loop(i); });
         drain_loop(0);
