@@ -77,6 +77,15 @@ void ApplyListenerDefaults(config::v1::Listeners& listeners) {
   }
 }
 
+void ApplyWebhookDefaults(config::v1::Webhook& webhook) {
+  if (!webhook.has_timeout_ms()) webhook.set_timeout_ms(10000);
+  if (!webhook.has_max_attempts()) webhook.set_max_attempts(3);
+  if (!webhook.has_initial_backoff_ms()) webhook.set_initial_backoff_ms(100);
+  if (!webhook.has_max_backoff_ms()) {
+    webhook.set_max_backoff_ms(std::max<int64_t>(5000, webhook.initial_backoff_ms()));
+  }
+}
+
 void ApplyLimitDefaults(BrokerConfig& config) {
   config::v1::WireConfig& wire = *config.mutable_wire();
   if (!wire.has_max_frame_bytes()) wire.set_max_frame_bytes(4 << 20);
@@ -91,6 +100,7 @@ void ApplyLimitDefaults(BrokerConfig& config) {
   if (!router.has_max_queue_depth()) router.set_max_queue_depth(4096);
   if (!router.has_default_call_timeout_ms()) router.set_default_call_timeout_ms(30000);
   for (config::v1::Route& route : *config.mutable_routes()) {
+    if (route.has_webhook()) ApplyWebhookDefaults(*route.mutable_webhook());
     if (!route.has_durable()) continue;
     config::v1::DurableDelivery& durable = *route.mutable_durable();
     if (durable.queue().empty()) durable.set_queue(route.target());
@@ -189,7 +199,8 @@ std::string Suggestion(const Descriptor* type, absl::string_view name) {
 // echoed.
 bool HoldsSecrets(const Descriptor* type) {
   return type == config::v1::AuthConfig::descriptor() ||
-         type == config::v1::PostgresStore::descriptor();
+         type == config::v1::PostgresStore::descriptor() ||
+         type == config::v1::WebhookHeader::descriptor();
 }
 
 // The names of the enum values an enum field called `field_name` accepts.
@@ -486,6 +497,11 @@ absl::StatusOr<BrokerConfig> LoadConfigFile(absl::string_view path) {
              ConninfoHasPassword(config->store().postgres().conninfo())) {
     secret = "store.postgres.conninfo";
   }
+  for (int i = 0; i < config->routes_size() && secret.empty(); ++i) {
+    if (config->routes(i).webhook().headers_size() > 0) {
+      secret = absl::StrCat("routes[", i, "].webhook.headers");
+    }
+  }
   if (secret.empty()) return config;
   return absl::InvalidArgumentError(FormatProblem(
       {secret, absl::StrFormat("holds a secret, but the file is readable by other users (mode "
@@ -500,6 +516,12 @@ BrokerConfig RedactSecrets(BrokerConfig config) {
     token = std::string(kRedacted);
   if (config.store().has_postgres() && !config.store().postgres().conninfo().empty()) {
     config.mutable_store()->mutable_postgres()->set_conninfo(std::string(kRedacted));
+  }
+  for (config::v1::Route& route : *config.mutable_routes()) {
+    if (!route.has_webhook()) continue;
+    for (config::v1::WebhookHeader& header : *route.mutable_webhook()->mutable_headers()) {
+      header.set_value(std::string(kRedacted));
+    }
   }
   return config;
 }

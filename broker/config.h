@@ -50,8 +50,8 @@ absl::StatusOr<config::v1::BrokerConfig> ParseConfigText(absl::string_view text,
 // Reads and parses the file at `path` (as ParseConfigText, with `path` as the source name).
 // kNotFound when it does not exist, kPermissionDenied when it cannot be read,
 // kResourceExhausted when it is over 4 MiB, kInvalidArgument when it is not a regular file, does
-// not parse or validate, or holds secrets (auth.tokens, a store.postgres.conninfo with a password)
-// while being readable by other users.
+// not parse or validate, or holds secrets (auth.tokens, a store.postgres.conninfo with a password,
+// webhook headers) while being readable by other users.
 absl::StatusOr<config::v1::BrokerConfig> LoadConfigFile(absl::string_view path);
 
 // The endpoint `listener` binds, with its TLS settings merged in: a tcp: endpoint with `tls`
@@ -61,14 +61,30 @@ absl::StatusOr<config::v1::BrokerConfig> LoadConfigFile(absl::string_view path);
 // validated config).
 absl::StatusOr<reactor::ServerEndpoint> ListenerEndpoint(const config::v1::Listener& listener);
 
+// Where a webhook route's calls go (weft.config.v1.Webhook.url), taken apart.
+struct WebhookUrl {
+  bool tls = false;  // https
+  std::string host;  // A name or an IP address, without brackets.
+  int port = 0;      // 80 or 443 unless the URL names one.
+  std::string path;  // The request-target: path and query, "/" at least.
+  // The Host field value (RFC 9110 §7.2): host, bracketed when IPv6, ":port" unless default.
+  std::string authority;
+};
+
+// Parses a webhook URL: "http://HOST[:PORT][/PATH[?QUERY]]" or the same with https. HOST is a
+// name of letters, digits, '-' and '.', an IPv4 address or a bracketed IPv6 address; PORT is
+// 1..65535. kInvalidArgument (message naming the part, with the URL quoted) otherwise, or for
+// user info, a fragment, spaces or control characters.
+absl::StatusOr<WebhookUrl> ParseWebhookUrl(absl::string_view url);
+
 // The bearer tokens `auth` configures: auth.tokens followed by those in auth.token_file.
 // kInvalidArgument (naming the field and, for the file, the line, never the token) when the file
 // is missing, readable or writable by other users, not a regular file, or holds a malformed
 // token. Empty when neither is set.
 absl::StatusOr<std::vector<std::string>> LoadAuthTokens(const config::v1::AuthConfig& auth);
 
-// A copy of `config` safe to log or show on the control plane: each bearer token and the
-// PostgreSQL connection string replaced by "<redacted>".
+// A copy of `config` safe to log or show on the control plane: each bearer token, the
+// PostgreSQL connection string and each webhook header value replaced by "<redacted>".
 config::v1::BrokerConfig RedactSecrets(config::v1::BrokerConfig config);
 
 }  // namespace weft::broker

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "demo/greeter.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -349,6 +350,71 @@ TEST(ConfigTest, RedactSecretsHidesTokensAndConninfo) {
   EXPECT_THAT(redacted.DebugString(), Not(HasSubstr("s3cr3t")));
   EXPECT_EQ(redacted.auth().tokens(0), "<redacted>");
   EXPECT_EQ(redacted.store().postgres().conninfo(), "<redacted>");
+}
+
+// demo.Greeter is linked in (as into weftd), so webhook routes can target it.
+const bool kGreeterLinked = demo::Greeter::descriptor() != nullptr;
+constexpr char kWebhookRoute[] =
+    R"pb(routes {
+           target: "demo.Greeter"
+           webhook {
+             url: "http://127.0.0.1:9/greet"
+             headers { name: "Authorization" value: "Bearer s3cr3t-token-value-0123456789" }
+           }
+         })pb";
+
+TEST(ConfigTest, WebhookDefaultsMatchTheDocs) {
+  ASSERT_TRUE(kGreeterLinked);
+  absl::StatusOr<BrokerConfig> config = ParseConfigText(kWebhookRoute, "");
+  ASSERT_THAT(config, IsOk());
+  const config::v1::Webhook& webhook = config->routes(0).webhook();
+  EXPECT_EQ(webhook.timeout_ms(), 10000);
+  EXPECT_EQ(webhook.max_attempts(), 3);
+  EXPECT_EQ(webhook.initial_backoff_ms(), 100);
+  EXPECT_EQ(webhook.max_backoff_ms(), 5000);
+  EXPECT_EQ(webhook.ca_file(), "");
+  // max_backoff_ms follows a larger initial_backoff_ms.
+  absl::StatusOr<BrokerConfig> slow = ParseConfigText(
+      R"pb(routes {
+             target: "demo.Greeter"
+             webhook { url: "http://h/" initial_backoff_ms: 9000 }
+           })pb",
+      "");
+  ASSERT_THAT(slow, IsOk());
+  EXPECT_EQ(slow->routes(0).webhook().max_backoff_ms(), 9000);
+}
+
+TEST(ConfigTest, WorldReadableFileWithWebhookHeadersIsRejected) {
+  const absl::Status status =
+      LoadConfigFile(WriteFile("public_webhook.conf", kWebhookRoute, 0644)).status();
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr("routes[0].webhook.headers: holds a secret")));
+  EXPECT_THAT(std::string(status.message()), Not(HasSubstr("s3cr3t")));
+  EXPECT_THAT(LoadConfigFile(WriteFile("private_webhook.conf", kWebhookRoute, 0600)), IsOk());
+}
+
+TEST(ConfigTest, RedactSecretsHidesWebhookHeaderValues) {
+  absl::StatusOr<BrokerConfig> config = ParseConfigText(kWebhookRoute, "");
+  ASSERT_THAT(config, IsOk());
+  const BrokerConfig redacted = RedactSecrets(*config);
+  EXPECT_THAT(redacted.DebugString(), Not(HasSubstr("s3cr3t")));
+  EXPECT_EQ(redacted.routes(0).webhook().headers(0).name(), "Authorization");
+  EXPECT_EQ(redacted.routes(0).webhook().headers(0).value(), "<redacted>");
+}
+
+TEST(ConfigTest, UnknownFieldInWebhookHeaderIsNotEchoed) {
+  const absl::Status status = ParseConfigText(R"pb(routes {
+                                                     target: "demo.Greeter"
+                                                     webhook {
+                                                       url: "http://h/"
+                                                       headers { Bearer_s3cr3t: "x" }
+                                                     }
+                                                   })pb",
+                                              "")
+                                  .status();
+  EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument,
+                               HasSubstr("unknown field in WebhookHeader (not shown")));
+  EXPECT_THAT(std::string(status.message()), Not(HasSubstr("s3cr3t")));
 }
 
 TEST(ConfigTest, LoadAuthTokensReadsInlineThenFile) {

@@ -19,9 +19,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "broker/config.h"
 #include "broker/config_internal.h"
 #include "google/protobuf/descriptor.h"
@@ -299,11 +302,13 @@ Check CheckRouteDestination(const std::string& path, const Route& route) {
         }
       }
       return std::nullopt;
+    case Route::kWebhook:
+      return std::nullopt;  // CheckWebhook()
     case Route::DESTINATION_NOT_SET:
       if (route.has_durable()) return std::nullopt;  // Delivers to the called service.
       break;
   }
-  return Problem(path, "has no destination; set service or topic");
+  return Problem(path, "has no destination; set service, topic or webhook");
 }
 
 Check CheckDurable(const std::string& path, const Route& route) {
@@ -344,6 +349,89 @@ Check CheckDurable(const std::string& path, const Route& route) {
   return std::nullopt;
 }
 
+// RFC 9110 §5.6.2: tchar.
+bool IsToken(absl::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) &&
+        absl::string_view("!#$%&'*+-.^_`|~").find(c) == absl::string_view::npos) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Fields the webhook client writes itself.
+bool IsReservedWebhookHeader(absl::string_view name) {
+  for (absl::string_view reserved :
+       {"host", "content-length", "content-type", "connection", "transfer-encoding", "te",
+        "upgrade", "keep-alive", "trailer"}) {
+    if (absl::EqualsIgnoreCase(name, reserved)) return true;
+  }
+  return absl::StartsWithIgnoreCase(name, "x-weft-");
+}
+
+Check CheckWebhookHeaders(const std::string& at, const config::v1::Webhook& webhook) {
+  for (int h = 0; h < webhook.headers_size(); ++h) {
+    const config::v1::WebhookHeader& header = webhook.headers(h);
+    const std::string path = absl::StrCat(at, "headers[", h, "].");
+    if (!IsToken(header.name())) {
+      return Problem(path + "name",
+                     Quote(header.name()) + " is not a field name (an RFC 9110 token)");
+    }
+    if (IsReservedWebhookHeader(header.name())) {
+      return Problem(path + "name", Quote(header.name()) + " is written by weftd itself");
+    }
+    for (char c : header.value()) {  // A secret: never echoed.
+      if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == '\x7f') {
+        return Problem(path + "value", "has CR, LF, NUL or another control character");
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// A webhook route: the target is a whole service weftd knows and does not host in process.
+Check CheckWebhook(const std::string& path, const Route& route, const BrokerConfig& config) {
+  const config::v1::Webhook& webhook = route.webhook();
+  if (route.has_durable()) {
+    return Problem(path + ".durable", "a webhook route cannot be durable (not supported yet)");
+  }
+  if (route.target().find('/') != std::string::npos ||
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(route.target()) ==
+          nullptr) {
+    return Problem(path + ".target",
+                   Quote(route.target()) +
+                       " is not a service compiled into weftd; a webhook route's target is a "
+                       "whole service ('pkg.Service')");
+  }
+  for (int i = 0; i < config.services_size(); ++i) {
+    if (config.services(i).enabled() && config.services(i).name() == route.target()) {
+      return Problem(path + ".target",
+                     absl::StrCat(Quote(route.target()), " is hosted in process (services[", i,
+                                  "]); disable it there or drop the webhook"));
+    }
+  }
+  const std::string at = path + ".webhook.";
+  if (webhook.url().empty()) return Problem(at + "url", "must not be empty");
+  absl::StatusOr<WebhookUrl> url = ParseWebhookUrl(webhook.url());
+  if (!url.ok()) return Problem(at + "url", std::string(url.status().message()));
+  if (Check p = CheckRange<int64_t>(at + "timeout_ms", webhook.timeout_ms(), 1, 3600000)) return p;
+  if (Check p = CheckRange<int>(at + "max_attempts", webhook.max_attempts(), 1, 100)) return p;
+  if (Check p = CheckRange<int64_t>(at + "initial_backoff_ms", webhook.initial_backoff_ms(), 1,
+                                    3600000)) {
+    return p;
+  }
+  if (Check p = CheckRange<int64_t>(at + "max_backoff_ms", webhook.max_backoff_ms(),
+                                    webhook.initial_backoff_ms(), 3600000)) {
+    return p;
+  }
+  if (!webhook.ca_file().empty() && !url->tls) {
+    return Problem(at + "ca_file", "is only for https URLs");
+  }
+  return CheckWebhookHeaders(at, webhook);
+}
+
 Check CheckRoutes(const BrokerConfig& config) {
   absl::flat_hash_map<std::string, int> seen;
   absl::flat_hash_map<std::string, int> queues;
@@ -363,6 +451,9 @@ Check CheckRoutes(const BrokerConfig& config) {
           absl::StrCat(Quote(route.target()), " is already routed by routes[", it->second, "]"));
     }
     if (Check problem = CheckRouteDestination(path, route)) return problem;
+    if (route.has_webhook()) {
+      if (Check problem = CheckWebhook(path, route, config)) return problem;
+    }
     if (!route.has_durable()) continue;
     if (Check problem = CheckDurable(path, route)) return problem;
     auto [queue, fresh] = queues.emplace(route.durable().queue(), i);
@@ -616,6 +707,87 @@ absl::Status ValidateConfig(const config::v1::BrokerConfig& config) {
       internal_config::FindProblem(config, resolved);
   if (!problem.has_value()) return absl::OkStatus();
   return absl::InvalidArgumentError(internal_config::FormatProblem(*problem, "", -1, -1));
+}
+
+namespace {
+
+absl::Status UrlError(absl::string_view url, absl::string_view problem) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("url ", internal_config::Quote(url), ": ", problem));
+}
+
+bool IsHostName(absl::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  for (char c : host) {
+    if (!absl::ascii_isalnum(c) && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<WebhookUrl> ParseWebhookUrl(absl::string_view url) {
+  WebhookUrl out;
+  absl::string_view rest = url;
+  if (absl::ConsumePrefix(&rest, "https://")) {
+    out.tls = true;
+  } else if (!absl::ConsumePrefix(&rest, "http://")) {
+    return UrlError(url, "the scheme must be http:// or https://");
+  }
+  for (char c : url) {
+    if (static_cast<unsigned char>(c) <= ' ' || c == '\x7f') {
+      return UrlError(url, "has a space or a control character");
+    }
+  }
+  if (url.find('#') != absl::string_view::npos) return UrlError(url, "has a fragment");
+  const std::size_t path_at = rest.find_first_of("/?");
+  absl::string_view authority = rest.substr(0, path_at);
+  out.path = path_at == absl::string_view::npos ? "/" : std::string(rest.substr(path_at));
+  if (out.path[0] == '?') out.path.insert(0, "/");
+  if (authority.find('@') != absl::string_view::npos) {
+    return UrlError(url, "has user info; send credentials with headers instead");
+  }
+  std::optional<absl::string_view> port_text;
+  if (absl::ConsumePrefix(&authority, "[")) {
+    const std::size_t close = authority.find(']');
+    if (close == absl::string_view::npos) return UrlError(url, "has an unclosed '['");
+    out.host = std::string(authority.substr(0, close));
+    in6_addr v6;
+    if (inet_pton(AF_INET6, out.host.c_str(), &v6) != 1) {
+      return UrlError(
+          url, absl::StrCat("host ", internal_config::Quote(out.host), " is not an IPv6 address"));
+    }
+    authority.remove_prefix(close + 1);
+    if (!authority.empty()) {
+      if (!absl::ConsumePrefix(&authority, ":")) {
+        return UrlError(url, "expected ':' after the IPv6 address");
+      }
+      port_text = authority;
+    }
+  } else {
+    const std::size_t colon = authority.find(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != absl::string_view::npos) port_text = authority.substr(colon + 1);
+    if (out.host.empty()) return UrlError(url, "has no host");
+    if (!IsHostName(out.host)) {
+      return UrlError(
+          url, absl::StrCat("host ", internal_config::Quote(out.host), " is not a host name"));
+    }
+  }
+  out.port = out.tls ? 443 : 80;
+  if (port_text.has_value()) {
+    int port = 0;
+    if (port_text->empty() || !absl::ascii_isdigit((*port_text)[0]) ||
+        !absl::SimpleAtoi(*port_text, &port) || port < 1 || port > 65535) {
+      return UrlError(url, absl::StrCat("port ", internal_config::Quote(*port_text),
+                                        " is not a number from 1 to 65535"));
+    }
+    out.port = port;
+  }
+  const bool v6 = out.host.find(':') != std::string::npos;
+  out.authority = v6 ? absl::StrCat("[", out.host, "]") : out.host;
+  if (out.port != (out.tls ? 443 : 80)) absl::StrAppend(&out.authority, ":", out.port);
+  return out;
 }
 
 absl::StatusOr<reactor::ServerEndpoint> ListenerEndpoint(const config::v1::Listener& listener) {

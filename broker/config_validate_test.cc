@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker/config.h"
+#include "demo/greeter.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
@@ -300,7 +301,7 @@ TEST(ConfigValidateTest, RejectsBadRoutes) {
             routes { target: "a.B" topic: "t" })pb",
        "config: routes[1].target: 'a.B' is already routed by routes[0]"},
       {R"pb(routes { target: "a.B" })pb",
-       "config: routes[0]: has no destination; set service or topic"},
+       "config: routes[0]: has no destination; set service, topic or webhook"},
       {R"pb(routes { target: "a.B" service: "" })pb",
        "config: routes[0].service: must not be empty"},
       {R"pb(routes { target: "a.B" service: "c..D" })pb",
@@ -313,6 +314,114 @@ TEST(ConfigValidateTest, RejectsBadRoutes) {
                             routes { target: "demo.Calculator/Divide" topic: "audit.div" }
                             routes { target: "Bare" service: "Other" })pb"),
               IsOk());
+}
+
+// demo.Greeter is linked into this test (as into weftd), so webhook routes can target it.
+const bool kGreeterLinked = demo::Greeter::descriptor() != nullptr;
+
+// A webhook route for demo.Greeter with `fields` in its webhook block.
+std::string WebhookRoute(absl::string_view fields) {
+  return absl::StrCat("routes { target: \"demo.Greeter\" webhook { ", fields, " } }");
+}
+
+TEST(ConfigValidateTest, RejectsBadWebhookRoutes) {
+  ASSERT_TRUE(kGreeterLinked);
+  ExpectErrors({
+      {WebhookRoute("url: ''"), "config: routes[0].webhook.url: must not be empty"},
+      {WebhookRoute("url: 'ftp://h/x'"),
+       "config: routes[0].webhook.url: url 'ftp://h/x': the scheme must be http:// or https://"},
+      {WebhookRoute("url: 'http:///x'"),
+       "config: routes[0].webhook.url: url 'http:///x': has no host"},
+      {WebhookRoute("url: 'http://h:0/x'"),
+       "config: routes[0].webhook.url: url 'http://h:0/x': port '0' is not a number from 1 to "
+       "65535"},
+      {WebhookRoute("url: 'http://h:/x'"), HasSubstr("port '' is not a number from 1 to 65535")},
+      {WebhookRoute("url: 'https://h:99999'"), HasSubstr("port '99999' is not a number")},
+      {WebhookRoute("url: 'http://h_x/'"), HasSubstr("host 'h_x' is not a host name")},
+      {WebhookRoute("url: 'http://[::1/'"), HasSubstr("has an unclosed '['")},
+      {WebhookRoute("url: 'http://[zz]/'"), HasSubstr("host 'zz' is not an IPv6 address")},
+      {WebhookRoute("url: 'http://u:p@h/'"), HasSubstr("has user info")},
+      {WebhookRoute("url: 'http://h/a b'"), HasSubstr("has a space or a control character")},
+      {WebhookRoute("url: 'http://h/#x'"), HasSubstr("has a fragment")},
+      {WebhookRoute("url: 'http://h/' timeout_ms: 0"),
+       "config: routes[0].webhook.timeout_ms: 0 is not in 1..3600000"},
+      {WebhookRoute("url: 'http://h/' max_attempts: 101"),
+       "config: routes[0].webhook.max_attempts: 101 is not in 1..100"},
+      {WebhookRoute("url: 'http://h/' initial_backoff_ms: 0"),
+       "config: routes[0].webhook.initial_backoff_ms: 0 is not in 1..3600000"},
+      {WebhookRoute("url: 'http://h/' initial_backoff_ms: 200 max_backoff_ms: 100"),
+       "config: routes[0].webhook.max_backoff_ms: 100 is not in 200..3600000"},
+      {WebhookRoute("url: 'http://h/' ca_file: 'ca.pem'"),
+       "config: routes[0].webhook.ca_file: is only for https URLs"},
+      {WebhookRoute("url: 'http://h/' headers { name: 'Bad Name' value: 'v' }"),
+       "config: routes[0].webhook.headers[0].name: 'Bad Name' is not a field name (an RFC 9110 "
+       "token)"},
+      {WebhookRoute("url: 'http://h/' headers { name: '' value: 'v' }"),
+       HasSubstr("headers[0].name: '' is not a field name")},
+      {WebhookRoute("url: 'http://h/' headers { name: 'content-length' value: '1' }"),
+       "config: routes[0].webhook.headers[0].name: 'content-length' is written by weftd itself"},
+      {WebhookRoute("url: 'http://h/' headers { name: 'X-Weft-Method' value: '1' }"),
+       HasSubstr("is written by weftd itself")},
+      {WebhookRoute("url: 'http://h/' headers { name: 'A' value: 'ok' } "
+                    "headers { name: 'B' value: 's3cr3t\\r\\nX: y' }"),
+       "config: routes[0].webhook.headers[1].value: has CR, LF, NUL or another control "
+       "character"},
+      {"routes { target: 'demo.Greeter.SayHello' webhook { url: 'http://h/' } }",
+       "config: routes[0].target: 'demo.Greeter.SayHello' is not a service compiled into weftd; "
+       "a webhook route's target is a whole service ('pkg.Service')"},
+      {"routes { target: 'demo.Greeter/SayHello' webhook { url: 'http://h/' } }",
+       HasSubstr("is not a service compiled into weftd")},
+      {"routes { target: 'no.Such' webhook { url: 'http://h/' } }",
+       HasSubstr("'no.Such' is not a service compiled into weftd")},
+      {"routes { target: 'demo.Greeter' webhook { url: 'http://h/' } durable {} }",
+       "config: routes[0].durable: a webhook route cannot be durable (not supported yet)"},
+      {"routes { target: 'demo.Greeter' webhook { url: 'http://h/' } } "
+       "services { name: 'demo.Greeter' }",
+       "config: routes[0].target: 'demo.Greeter' is hosted in process (services[0]); disable it "
+       "there or drop the webhook"},
+  });
+  // The header value is a secret: never echoed.
+  EXPECT_THAT(
+      Validate(WebhookRoute("url: 'http://h/' headers { name: 'B' value: 's3cr3t\\n' }")).message(),
+      Not(HasSubstr("s3cr3t")));
+}
+
+TEST(ConfigValidateTest, AcceptsWebhookRoutes) {
+  EXPECT_THAT(Validate(WebhookRoute("url: 'https://api.example.org:8443/hooks/greet?v=1' "
+                                    "timeout_ms: 2000 max_attempts: 1 initial_backoff_ms: 5 "
+                                    "max_backoff_ms: 5 ca_file: 'ca.pem' "
+                                    "headers { name: 'Authorization' value: 'Bearer x\\ty' }") +
+                       " services { name: 'demo.Greeter' enabled: false }"),
+              IsOk());
+  EXPECT_THAT(Validate(WebhookRoute("url: 'http://[::1]'")), IsOk());
+}
+
+TEST(ConfigValidateTest, ParsesWebhookUrls) {
+  absl::StatusOr<WebhookUrl> url = ParseWebhookUrl("http://127.0.0.1:8080/a/b?c=d");
+  ASSERT_THAT(url.status(), IsOk());
+  EXPECT_FALSE(url->tls);
+  EXPECT_EQ(url->host, "127.0.0.1");
+  EXPECT_EQ(url->port, 8080);
+  EXPECT_EQ(url->path, "/a/b?c=d");
+  EXPECT_EQ(url->authority, "127.0.0.1:8080");
+  url = ParseWebhookUrl("https://api.example.org");
+  ASSERT_THAT(url.status(), IsOk());
+  EXPECT_TRUE(url->tls);
+  EXPECT_EQ(url->port, 443);
+  EXPECT_EQ(url->path, "/");
+  EXPECT_EQ(url->authority, "api.example.org");
+  url = ParseWebhookUrl("http://[::1]:81?q");
+  ASSERT_THAT(url.status(), IsOk());
+  EXPECT_EQ(url->host, "::1");
+  EXPECT_EQ(url->port, 81);
+  EXPECT_EQ(url->path, "/?q");
+  EXPECT_EQ(url->authority, "[::1]:81");
+  url = ParseWebhookUrl("https://[::1]");
+  ASSERT_THAT(url.status(), IsOk());
+  EXPECT_EQ(url->authority, "[::1]");
+  EXPECT_THAT(ParseWebhookUrl("http://[::1]x/").status(),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("expected ':' after the IPv6 address")));
 }
 
 TEST(ConfigValidateTest, RejectsBadDurableRoutes) {

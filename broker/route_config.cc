@@ -31,6 +31,8 @@ RouteSpec RouteSpecFromConfig(const config::v1::Route& route) {
 
 absl::Status ApplyConfigRoutes(Broker& broker, const config::v1::BrokerConfig& config) {
   for (int i = 0; i < config.routes_size(); ++i) {
+    // A webhook route is a service hosted by a webhook peer (gateways/webhook), not a table entry.
+    if (config.routes(i).has_webhook()) continue;
     absl::Status put = broker.PutRoute(RouteSpecFromConfig(config.routes(i)));
     if (!put.ok()) {
       return absl::Status(put.code(), absl::StrCat("routes[", i, "]: ", put.message()));

@@ -13,8 +13,9 @@ namespace weft::broker {
 // `route` must have passed ValidateConfig() with defaults applied.
 RouteSpec RouteSpecFromConfig(const config::v1::Route& route);
 
-// Puts every route of `config` into `broker` (home loop, or before the loops run). The first
-// failure is returned as "routes[i]: ..." and stops there.
+// Puts every route of `config` into `broker` (home loop, or before the loops run), except webhook
+// routes, which weftd serves through gateways/webhook. The first failure is returned as
+// "routes[i]: ..." and stops there.
 absl::Status ApplyConfigRoutes(Broker& broker, const config::v1::BrokerConfig& config);
 
 }  // namespace weft::broker

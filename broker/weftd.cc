@@ -38,6 +38,7 @@
 #include "broker/store/store_executor.h"
 #include "examples/demo/demo_services.h"
 #include "gateways/http/http_gateway.h"
+#include "gateways/webhook/webhook_routes.h"
 #include "gateways/wire/wire_gateway.h"
 #include "reactor/loop_group.h"
 #include "reactor/signal_watcher.h"
@@ -202,6 +203,13 @@ int Main(int argc, char** argv) {
   if (!broker.ok()) return Fail(1, broker.status());
   if (absl::Status routed = ApplyConfigRoutes(**broker, *config); !routed.ok()) {
     return Fail(2, routed);
+  }
+  // Declared after the broker, so destroyed before it.
+  absl::StatusOr<std::unique_ptr<gateways::webhook::WebhookRoutes>> webhooks =
+      gateways::webhook::WebhookRoutes::Start((*group)->loop(0), (*broker)->shard(0), *config);
+  if (!webhooks.ok()) {
+    return Fail(2, absl::Status(webhooks.status().code(),
+                                absl::StrCat("config: ", webhooks.status().message())));
   }
 
   absl::flat_hash_set<std::string> token_set(tokens->begin(), tokens->end());
