@@ -24,7 +24,7 @@ void Payload::AppendTo(std::string& out) const {
 }
 
 Broker::Broker(BrokerOptions options, std::vector<reactor::EventLoop*> loops)
-    : options_(std::move(options)), loops_(std::move(loops)) {}
+    : options_(std::move(options)), loops_(std::move(loops)), events_(*loops_[0]) {}
 
 Broker::~Broker() = default;
 
@@ -69,10 +69,9 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Create(std::vector<reactor::Even
   absl::Status added = broker->core_->AddInProcessServices();
   if (!added.ok()) return added;
   if (broker->options_.store != nullptr) {
-    broker->durable_ =
-        std::make_unique<DurableQueues>(broker->shard(0), *broker->loops_[0],
-                                        *broker->options_.store,
-                                        broker->options_.idempotency_retention);
+    broker->durable_ = std::make_unique<DurableQueues>(
+        broker->shard(0), *broker->loops_[0], *broker->options_.store,
+        broker->options_.idempotency_retention, &broker->events_);
     broker->durable_->Start();
   }
   return broker;

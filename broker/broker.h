@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "broker/broker_shard.h"
 #include "broker/durable_queues.h"
+#include "broker/events.h"
 #include "broker/routing_table.h"
 #include "broker/store/store_executor.h"
 #include "google/protobuf/service.h"
@@ -112,6 +113,9 @@ class Broker {
   // The durable queues; null when the broker has no store. Home loop only.
   DurableQueues* durable_queues() { return durable_.get(); }
 
+  // The event feed (events.h): subscribe on the home loop; watched() from any thread.
+  EventHub& events() { return events_; }
+
  private:
   friend class BrokerShard;
   friend class BrokerCore;
@@ -126,6 +130,9 @@ class Broker {
 
   BrokerOptions options_;
   std::vector<reactor::EventLoop*> loops_;
+  // Declared before the shards, the core and the durable queues, which emit into it until they
+  // are destroyed.
+  EventHub events_;
   ServantCatalog catalog_;
   std::vector<std::unique_ptr<BrokerShard>> shards_;
   std::unique_ptr<BrokerCore> core_;

@@ -43,6 +43,10 @@ HolderId ConnectionHolder(ConnectionRef connection) {
   return HolderId{(uint64_t{connection.loop} << kLoopShift) | connection.connection};
 }
 
+uint64_t ConnectionId(ConnectionRef connection) { return ConnectionHolder(connection).value; }
+
+ConnectionRef ConnectionFromId(uint64_t id) { return HolderConnection(HolderId{id}); }
+
 ConnectionRef HolderConnection(HolderId holder) {
   return ConnectionRef{static_cast<uint32_t>(holder.value >> kLoopShift),
                        holder.value & ((uint64_t{1} << kLoopShift) - 1)};
@@ -115,6 +119,12 @@ void BrokerCore::Disconnect(ConnectionRef connection) {
     FinishPending(id, absl::UnavailableError("the callee disconnected"), {}, false);
   }
   Process(objects_->ReleaseAll(state.holder));
+  if (broker_.events().watched()) {
+    for (const std::string& service : state.services) {
+      broker_.events().Emit(EventKind::kServiceUnregistered, service,
+                            absl::StrCat("connection ", ConnectionId(connection), " closed"));
+    }
+  }
   if (state.in_table) {
     builder_.RemoveConnection(connection);
     PublishTable(nullptr);
@@ -172,6 +182,14 @@ void BrokerCore::CallRegistered(ConnectionRef from, const IncomingCall& call) {
 void BrokerCore::Dispatch(ConnectionRef from, const IncomingCall& call,
                           const absl::StatusOr<Target>& target) {
   if (!target.ok()) {
+    if (broker_.events().watched()) {
+      broker_.events().Emit(EventKind::kRoutingFailed,
+                            call.object_id != 0
+                                ? absl::StrCat("object ", call.object_id, ".", call.method)
+                                : absl::StrCat(call.service, ".", call.method),
+                            absl::StrCat(absl::StatusCodeToString(target.status().code()), ": ",
+                                         target.status().message()));
+    }
     if (!call.one_way) ReplyTo(from, call.call_id, target.status(), Payload());
     return;
   }

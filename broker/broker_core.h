@@ -131,6 +131,7 @@ class BrokerCore final : public ServantCallOwner, public ObjectSpace {
     absl::flat_hash_set<uint64_t> calls_from;  // Pending ids this connection is waiting on.
     absl::flat_hash_set<uint64_t> calls_to;    // Pending ids waiting on this connection.
     bool in_table = false;                     // Registered services or subscribed.
+    std::vector<std::string> services;         // Registered by it, for the event feed.
   };
 
   // Where a call goes once resolved.

@@ -122,7 +122,15 @@ void BrokerCore::Register(ConnectionRef from, uint64_t call_id, std::vector<std:
     builder_.AddService(*descriptors_.FindService(name), RemoteService{from}).IgnoreError();
   }
   peer->second.in_table = true;
+  peer->second.services.insert(peer->second.services.end(), services.begin(), services.end());
   PublishTable([this, from, call_id, services = std::move(services)] {
+    // Told once every loop routes to them, before the registering peer hears OK.
+    if (broker_.events().watched()) {
+      for (const std::string& name : services) {
+        broker_.events().Emit(EventKind::kServiceRegistered, name,
+                              absl::StrCat("by connection ", ConnectionId(from)));
+      }
+    }
     ReplyTo(from, call_id, absl::OkStatus(), Payload());
     // Durable messages waiting out a backoff for these services go now.
     if (DurableQueues* queues = broker_.durable_queues()) {

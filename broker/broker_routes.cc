@@ -61,6 +61,16 @@ absl::Status BrokerCore::PutRoute(RouteSpec spec, absl::AnyInvocable<void()> app
       (!durable || old->second.queue != spec.queue)) {
     queues->Remove(old->second.queue);
   }
+  if (broker_.events().watched()) {
+    const char* kind = spec.kind == RouteTarget::Kind::kQueue   ? "queue "
+                       : spec.kind == RouteTarget::Kind::kTopic ? "topic "
+                                                                : "service ";
+    broker_.events().Emit(EventKind::kRouteChanged, spec.pattern,
+                          absl::StrCat("put: ", kind, durable ? spec.queue : spec.destination,
+                                       durable && !spec.destination.empty()
+                                           ? absl::StrCat(" -> service ", spec.destination)
+                                           : ""));
+  }
   routes_[key] = std::move(spec);
   PublishTable(std::move(applied));
   return absl::OkStatus();
@@ -73,6 +83,9 @@ bool BrokerCore::DeleteRoute(absl::string_view pattern, absl::AnyInvocable<void(
   if (it == routes_.end() || !builder_.DeleteRoute(*parsed)) return false;
   if (it->second.kind == RouteTarget::Kind::kQueue)
     broker_.durable_queues()->Remove(it->second.queue);
+  if (broker_.events().watched()) {
+    broker_.events().Emit(EventKind::kRouteChanged, it->second.pattern, "deleted");
+  }
   routes_.erase(it);
   PublishTable(std::move(applied));
   return true;

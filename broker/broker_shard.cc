@@ -41,20 +41,82 @@ void BrokerShard::AtHome(absl::AnyInvocable<void(BrokerCore&)> task) {
       [&core = broker_.core(), task = std::move(task)]() mutable { task(core); });
 }
 
-ConnectionRef BrokerShard::Connect(PeerCallbacks& peer, absl::string_view client_name) {
-  (void)client_name;
+ConnectionRef BrokerShard::Connect(PeerCallbacks& peer, absl::string_view client_name,
+                                   absl::string_view gateway, absl::string_view peer_address,
+                                   absl::AnyInvocable<void()> close) {
   ConnectionRef ref{static_cast<uint32_t>(index_), next_connection_++};
-  connections_[ref.connection].peer = &peer;
+  Connection& connection = connections_[ref.connection];
+  connection.peer = &peer;
+  connection.client_name = std::string(client_name);
+  connection.gateway = std::string(gateway);
+  connection.peer_address = std::string(peer_address);
+  connection.connected_at = loop_.clock().Now();
+  connection.close = std::move(close);
   AtHome([ref](BrokerCore& core) { core.Connect(ref); });
+  if (broker_.events().watched()) {
+    broker_.events().Emit(EventKind::kConnectionOpened, absl::StrCat(ConnectionId(ref)),
+                          Describe(connection));
+  }
   return ref;
+}
+
+std::string BrokerShard::Describe(const Connection& connection) {
+  return absl::StrCat(connection.gateway, connection.gateway.empty() ? "" : " ", "client '",
+                      connection.client_name, "'", connection.peer_address.empty() ? "" : " from ",
+                      connection.peer_address);
+}
+
+std::vector<ConnectionSummary> BrokerShard::Connections() const {
+  std::vector<ConnectionSummary> list;
+  list.reserve(connections_.size());
+  for (const auto& [id, connection] : connections_) {
+    list.push_back(ConnectionSummary{ConnectionRef{static_cast<uint32_t>(index_), id},
+                                     connection.client_name, connection.gateway,
+                                     connection.peer_address, connection.connected_at,
+                                     connection.close != nullptr});
+  }
+  return list;
+}
+
+absl::Status BrokerShard::CloseConnection(uint64_t connection) {
+  auto it = connections_.find(connection);
+  if (it == connections_.end()) {
+    return absl::NotFoundError(absl::StrCat(
+        "no connection ", ConnectionId(ConnectionRef{static_cast<uint32_t>(index_), connection})));
+  }
+  if (it->second.close == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "connection ", ConnectionId(ConnectionRef{static_cast<uint32_t>(index_), connection}), " (",
+        Describe(it->second), ") cannot be closed from the control plane"));
+  }
+  // The session may disconnect before close() returns, destroying its entry: run it from here,
+  // and put it back if the connection is still there (it closes after a flush).
+  absl::AnyInvocable<void()> close = std::move(it->second.close);
+  close();
+  if (auto again = connections_.find(connection); again != connections_.end()) {
+    again->second.close = std::move(close);
+  }
+  return absl::OkStatus();
 }
 
 void BrokerShard::Disconnect(ConnectionRef connection) {
   auto it = connections_.find(connection.connection);
   if (it == connections_.end()) return;
   for (auto& [call_id, slot] : it->second.running) slot->Cancel();
+  std::string description = broker_.events().watched() ? Describe(it->second) : std::string();
   connections_.erase(it);
   AtHome([connection](BrokerCore& core) { core.Disconnect(connection); });
+  // After the core's Disconnect, which tells of the services the connection registered.
+  if (broker_.events().watched()) {
+    broker_.events().Emit(EventKind::kConnectionClosed, absl::StrCat(ConnectionId(connection)),
+                          std::move(description));
+  }
+}
+
+void BrokerShard::EmitRoutingFailure(const IncomingCall& call, const absl::Status& status) {
+  broker_.events().Emit(
+      EventKind::kRoutingFailed, absl::StrCat(call.service, ".", call.method),
+      absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message()));
 }
 
 PeerCallbacks* BrokerShard::Peer(ConnectionRef connection) {
@@ -95,6 +157,7 @@ void BrokerShard::Deliver(ConnectionRef from, const IncomingCall& call) {
 bool BrokerShard::RunLocally(const IncomingCall& call, ConnectionRef from) {
   absl::StatusOr<Destination> destination = Route(*routing_, call.service, call.method);
   if (!destination.ok()) {
+    if (broker_.events().watched()) EmitRoutingFailure(call, destination.status());
     if (!call.one_way) {
       if (PeerCallbacks* peer = Peer(from)) {
         peer->OnReply(call.call_id, destination.status(), Payload());

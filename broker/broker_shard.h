@@ -17,6 +17,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "broker/ids.h"
 #include "broker/peer.h"
@@ -30,6 +31,22 @@ namespace weft::broker {
 
 class Broker;
 class BrokerCore;
+
+// A connection's id for the control plane (events, ListConnections, CloseConnection): unique
+// among the broker's connections for its life. And back (the ref of an id no connection had
+// names no connection either).
+uint64_t ConnectionId(ConnectionRef connection);
+ConnectionRef ConnectionFromId(uint64_t id);
+
+// A connection as the control plane lists it.
+struct ConnectionSummary {
+  ConnectionRef ref;
+  std::string client_name;
+  std::string gateway;       // "" when the session did not say (internal connections).
+  std::string peer_address;  // "" when unknown.
+  absl::Time connected_at;
+  bool closable = false;  // Its session can be asked to close (CloseConnection()).
+};
 
 // The in-process services, fixed at start and shared read-only by every loop.
 struct ServantCatalog {
@@ -51,8 +68,13 @@ class BrokerShard final : public ServantCallOwner {
   ~BrokerShard() override;
 
   // A new connection whose session implements `peer` (which must stay valid until
-  // Disconnect()). `client_name` is for the control plane and logs.
-  ConnectionRef Connect(PeerCallbacks& peer, absl::string_view client_name);
+  // Disconnect()). `client_name`, `gateway` ("wire") and `peer_address` ("127.0.0.1:5300") are
+  // for the control plane (events.h, ListConnections) and logs; empty when unknown. `close`, when
+  // set, asks the session to close the connection (an operator's CloseConnection); it runs on
+  // this loop, never from inside another call to the shard.
+  ConnectionRef Connect(PeerCallbacks& peer, absl::string_view client_name,
+                        absl::string_view gateway = "", absl::string_view peer_address = "",
+                        absl::AnyInvocable<void()> close = nullptr);
   // The connection is gone: its calls in flight are abandoned (their callees are told), its
   // references released, the services it registered and its subscriptions removed, and calls
   // waiting on it fail with kUnavailable.
@@ -87,6 +109,13 @@ class BrokerShard final : public ServantCallOwner {
                absl::string_view type_url);
 
   std::size_t connection_count() const { return connections_.size(); }
+  // This loop's connections, for the control plane.
+  std::vector<ConnectionSummary> Connections() const;
+  // Asks the session of `connection` (of this loop) to close it. kNotFound when there is no such
+  // connection; kFailedPrecondition when its session gave no way to close it (Connect()).
+  absl::Status CloseConnection(uint64_t connection);
+  // The loop this shard runs on.
+  reactor::EventLoop& loop() { return loop_; }
 
   // What a call to `service`.`method` would run, by this loop's routing snapshot: the method
   // descriptor whose request and response types the call carries (after any route). For gateways
@@ -107,6 +136,12 @@ class BrokerShard final : public ServantCallOwner {
 
   struct Connection {
     PeerCallbacks* peer = nullptr;
+    // Who it is, for the control plane.
+    std::string client_name;
+    std::string gateway;
+    std::string peer_address;
+    absl::Time connected_at;
+    absl::AnyInvocable<void()> close;
     // Fast-path calls still running in a servant, by the caller's call id.
     absl::flat_hash_map<uint64_t, ServantCall*> running;
   };
@@ -121,6 +156,11 @@ class BrokerShard final : public ServantCallOwner {
   void OnServantDone(ServantCall& slot) override;
 
   bool RunLocally(const IncomingCall& call, ConnectionRef from);
+  // "wire client 'name' from 127.0.0.1:5300".
+  static std::string Describe(const Connection& connection);
+  // Tells watchers (events.h) that `call` could not be routed. Off the hot path: only when
+  // routing failed and someone watches.
+  void EmitRoutingFailure(const IncomingCall& call, const absl::Status& status);
   void StartServantCall(ServantCall& slot, ConnectionRef from, const IncomingCall& call);
   void Recycle(ServantCall& slot);
   void Post(absl::AnyInvocable<void()> task);

@@ -100,11 +100,13 @@ struct DurableQueues::Queue {
 };
 
 DurableQueues::DurableQueues(BrokerShard& home, reactor::EventLoop& loop,
-                             store::StoreExecutor& store, absl::Duration idempotency_retention)
+                             store::StoreExecutor& store, absl::Duration idempotency_retention,
+                             EventHub* events)
     : home_(home),
       loop_(loop),
       store_(store),
       idempotency_retention_(idempotency_retention),
+      events_(events),
       liveness_(std::make_shared<DurableQueues*>(this)) {}
 
 DurableQueues::~DurableQueues() { Stop(); }
@@ -444,6 +446,12 @@ void DurableQueues::Failed(Queue& queue, store::StoredMessage message, const abs
     ++stats_.dead_lettered;
     writes_.dead.push_back({message.id, message.attempts, message.last_error});
     settling_.emplace_back(&queue, message.id);
+    if (events_ != nullptr && events_->watched()) {
+      events_->Emit(
+          EventKind::kDeadLetter, queue.spec.name,
+          absl::StrCat("message ", message.id, " to ", message.service, ".", message.method,
+                       " after ", message.attempts, " attempts: ", message.last_error));
+    }
     return;  // Stays held until the write commits.
   }
   ++queue.retries;

@@ -31,6 +31,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "broker/events.h"
 #include "broker/ids.h"
 #include "broker/peer.h"
 #include "broker/store/store.h"
@@ -95,9 +96,10 @@ class DurableQueues final : public PeerCallbacks {
   static constexpr std::size_t kMaxQueueNameBytes = 200;
   static constexpr std::size_t kMaxIdempotencyKeyBytes = 256;
 
-  // Delivers through `home` (the home loop's shard, which outlives this). Call Start() next.
+  // Delivers through `home` (the home loop's shard, which outlives this). Dead letters are told
+  // to `events` (nullable; it outlives this). Call Start() next.
   DurableQueues(BrokerShard& home, reactor::EventLoop& loop, store::StoreExecutor& store,
-                absl::Duration idempotency_retention);
+                absl::Duration idempotency_retention, EventHub* events = nullptr);
   ~DurableQueues() override;
 
   // Connects to the home shard and loads every configured queue's live messages.
@@ -171,6 +173,7 @@ class DurableQueues final : public PeerCallbacks {
   reactor::EventLoop& loop_;
   store::StoreExecutor& store_;
   const absl::Duration idempotency_retention_;
+  EventHub* const events_;
   std::optional<ConnectionRef> self_;
   absl::flat_hash_map<std::string, std::unique_ptr<Queue>> queues_;
   absl::flat_hash_map<uint64_t, Delivery> in_flight_;

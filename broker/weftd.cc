@@ -8,7 +8,9 @@
 // 2). --loops overrides the config's event-loop count (0: one per core). For each listener it
 // serves it prints `weftd: <gateway> listening on <endpoint>` to stdout (the port filled in when
 // the config asks for port 0), then `weftd: ready`. SIGTERM or SIGINT drains: listeners close,
-// every session answers its calls in flight and sends GoAway, and weftd exits 0.
+// every session answers its calls in flight and sends GoAway, and weftd exits 0. SIGHUP reloads
+// the config file as the ReloadConfig control call does, saying on stderr what changed or why the
+// file was rejected (the running config then stays).
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -28,14 +30,17 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "broker/broker.h"
 #include "broker/config.h"
+#include "broker/control/config_reloader.h"
 #include "broker/control/control_server.h"
 #include "broker/route_config.h"
 #include "broker/store/postgres_store.h"
 #include "broker/store/sqlite_store.h"
 #include "broker/store/store_executor.h"
+#include "broker/weftd_gateways.h"
 #include "examples/demo/demo_services.h"
 #include "gateways/http/http_gateway.h"
 #include "gateways/webhook/webhook_routes.h"
@@ -154,7 +159,9 @@ int Fail(int code, const absl::Status& status) {
 
 int Main(int argc, char** argv) {
   constexpr int kStopSignals[] = {SIGTERM, SIGINT};
+  constexpr int kReloadSignals[] = {SIGHUP};
   if (absl::Status s = reactor::BlockSignals(kStopSignals); !s.ok()) return Fail(1, s);
+  if (absl::Status s = reactor::BlockSignals(kReloadSignals); !s.ok()) return Fail(1, s);
   absl::StatusOr<Flags> flags = ParseFlags(argc, argv);
   if (!flags.ok()) {
     std::fprintf(stderr, "usage: weftd [--config FILE] [--loops N]\n");
@@ -253,10 +260,17 @@ int Main(int argc, char** argv) {
     }
     std::printf("weftd: http listening on %s\n", endpoint->ToString().c_str());
   }
+  // ReloadConfig and SIGHUP reload through the same reloader; DrainGateway and EnableGateway
+  // reach every loop's gateway through `gateway_control`.
+  control::ConfigReloader reloader(**broker, flags->config, *config);
+  WeftdGateways gateway_control(**group);
+  gateway_control.Add("wire", gateways);
+  gateway_control.Add("http", http_gateways);
   absl::StatusOr<std::unique_ptr<control::ControlServer>> control = control::StartControlServer(
-      *config, flags->config, *tokens, **broker, (*group)->loop(0),
+      *config, *tokens, **broker, (*group)->loop(0),
       {{"wire", gateways.empty() ? 0 : gateways.front()->port()},
-       {"http", http_gateways.empty() ? 0 : http_gateways.front()->port()}});
+       {"http", http_gateways.empty() ? 0 : http_gateways.front()->port()}},
+      reloader, &gateway_control);
   if (!control.ok()) return Fail(1, control.status());
   ReportMissingGateways(config->listeners());
 
@@ -288,12 +302,27 @@ int Main(int argc, char** argv) {
         }
         draining = true;
         std::fprintf(stderr, "weftd: draining\n");
+        gateway_control.Stop();
         if (*control != nullptr) (*control)->Shutdown();  // gRPC finishes on its own threads.
         drain_deadline->Schedule(kDrainTimeout);
         for (int i = 1; i < loop_count; ++i) (*group)->loop(i).Post([&, i] { drain_loop(i); });
         drain_loop(0);
       });
   if (!stop.ok()) return Fail(1, stop.status());
+  // SIGHUP: reload the config file as ReloadConfig does; a bad file changes nothing.
+  absl::StatusOr<std::unique_ptr<reactor::SignalWatcher>> hup =
+      reactor::SignalWatcher::Create((*group)->loop(0), kReloadSignals, [&](int) {
+        reloader.Reload([](absl::StatusOr<std::vector<std::string>> changes) {
+          if (!changes.ok()) {
+            std::fprintf(stderr, "weftd: reload failed, the running config stays: %s\n",
+                         std::string(changes.status().message()).c_str());
+            return;
+          }
+          std::fprintf(stderr, "weftd: reloaded config (%s)\n",
+                       changes->empty() ? "no changes" : absl::StrJoin(*changes, "; ").c_str());
+        });
+      });
+  if (!hup.ok()) return Fail(1, hup.status());
 
   std::printf("weftd: ready\n");
   std::fflush(stdout);

@@ -1,5 +1,7 @@
 #include "broker/control/control_convert.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -170,6 +172,26 @@ v1::DescribeServiceResponse DescribeService(const google::protobuf::ServiceDescr
   }
   absl::flat_hash_set<std::string> seen_files;
   AddFile(*service.file(), seen_files, *out.mutable_descriptor_set());
+  return out;
+}
+
+v1::ListConnectionsResponse ConnectionsToProto(std::vector<ConnectionSummary> connections,
+                                               absl::string_view gateway, absl::Time now) {
+  std::sort(connections.begin(), connections.end(),
+            [](const ConnectionSummary& a, const ConnectionSummary& b) {
+              return ConnectionId(a.ref) < ConnectionId(b.ref);
+            });
+  v1::ListConnectionsResponse out;
+  for (ConnectionSummary& c : connections) {
+    if (!gateway.empty() && c.gateway != gateway) continue;
+    v1::ConnectionInfo& info = *out.add_connections();
+    info.set_id(ConnectionId(c.ref));
+    info.set_gateway(std::move(c.gateway));
+    info.set_peer(std::move(c.peer_address));
+    info.set_user(std::move(c.client_name));
+    info.set_age_ms(std::max<int64_t>(0, absl::ToInt64Milliseconds(now - c.connected_at)));
+    info.set_closable(c.closable);
+  }
   return out;
 }
 

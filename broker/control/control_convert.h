@@ -1,14 +1,19 @@
 // Conversions between the broker's types and the control API's messages
-// (idl/weft/control/v1/control.proto): routes, queues, stored messages and service schemas.
+// (idl/weft/control/v1/control.proto): routes, queues, stored messages, service schemas and
+// connections.
 //
 // Part of //broker/control. Pure functions over values and descriptors; no loop, no I/O. The
 // control service calls them on the home loop.
 #ifndef WEFT_BROKER_CONTROL_CONTROL_CONVERT_H_
 #define WEFT_BROKER_CONTROL_CONTROL_CONVERT_H_
 
+#include <vector>
+
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "broker/broker.h"
+#include "broker/broker_shard.h"
 #include "broker/durable_queues.h"
 #include "broker/store/store.h"
 #include "google/protobuf/descriptor.h"
@@ -28,6 +33,9 @@ absl::StatusOr<std::pair<config::v1::Route, RouteSpec>> RouteFromRequest(
     const config::v1::Route& route);
 
 weft::control::v1::QueueInfo QueueToProto(const QueueStatus& queue, absl::Time now);
+// The connections of `gateway` ("": all) by id, their ages as of `now`.
+weft::control::v1::ListConnectionsResponse ConnectionsToProto(
+    std::vector<ConnectionSummary> connections, absl::string_view gateway, absl::Time now);
 weft::control::v1::StoredMessage MessageToProto(const store::StoredMessage& message);
 
 weft::control::v1::ServiceSummary SummarizeService(

@@ -90,12 +90,9 @@ std::optional<v1::ListenerStatus> Describe(const config::v1::Listeners& listener
 // A listener that requires client certificates authenticates every caller in the TLS handshake
 // (config.proto: "counts as authentication for this listener"); tokens are then not asked for.
 ControlServiceOptions ServiceOptions(const config::v1::BrokerConfig& config,
-                                     std::string config_path,
                                      const std::vector<std::string>& tokens,
                                      const reactor::ServerEndpoint& endpoint) {
   ControlServiceOptions options;
-  options.config_path = std::move(config_path);
-  options.config = config;
   options.node = config.node();
   options.loops = config.loops();
   options.started = absl::Now();
@@ -121,15 +118,16 @@ ControlServer::~ControlServer() {
 
 void ControlServer::Shutdown() {
   if (shutdown_.joinable()) return;
+  service_->EndWatches();
   shutdown_ = std::thread([server = server_.get()] {
     server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   });
 }
 
 absl::StatusOr<std::unique_ptr<ControlServer>> StartControlServer(
-    const config::v1::BrokerConfig& config, std::string config_path,
-    const std::vector<std::string>& tokens, Broker& broker, reactor::EventLoop& home,
-    std::vector<BoundListener> bound) {
+    const config::v1::BrokerConfig& config, const std::vector<std::string>& tokens, Broker& broker,
+    reactor::EventLoop& home, std::vector<BoundListener> bound, ConfigReloader& reloader,
+    GatewayControl* gateways) {
   const config::v1::Listener& listener = config.listeners().control();
   if (!listener.enabled()) return nullptr;
   absl::StatusOr<reactor::ServerEndpoint> endpoint = ListenerEndpoint(listener);
@@ -140,7 +138,7 @@ absl::StatusOr<std::unique_ptr<ControlServer>> StartControlServer(
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   auto service = std::make_unique<ControlService>(
-      broker, home, ServiceOptions(config, std::move(config_path), tokens, *endpoint));
+      broker, home, ServiceOptions(config, tokens, *endpoint), reloader, gateways);
   grpc::ServerBuilder builder;
   // gRPC sets SO_REUSEPORT by default, which would let two weftds share a control port.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);

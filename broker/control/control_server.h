@@ -20,7 +20,9 @@
 
 #include "absl/status/statusor.h"
 #include "broker/broker.h"
+#include "broker/control/config_reloader.h"
 #include "broker/control/control_service.h"
+#include "broker/control/gateway_control.h"
 #include "grpcpp/grpcpp.h"
 #include "reactor/event_loop.h"
 #include "weft/config/v1/config.pb.h"
@@ -62,13 +64,14 @@ struct BoundListener {
 // Starts the control server as `config` (resolved and validated) says, and prints
 // `weftd: control listening on <endpoint>` (the real port when the config asks for port 0).
 // Returns null when listeners.control is disabled. `tokens` are the config's bearer tokens
-// (LoadAuthTokens); `config_path` the file it came from ("" for the embedded default), which
-// ReloadConfig reads again. `broker` and `home` (its loop 0) outlive the server. kUnavailable
-// when the endpoint cannot be bound; kInvalidArgument when a TLS file cannot be read.
+// (LoadAuthTokens); `reloader` serves ReloadConfig and `gateways` (nullable) DrainGateway and
+// EnableGateway. `broker`, `home` (its loop 0), `reloader` and `gateways` outlive the server.
+// kUnavailable when the endpoint cannot be bound; kInvalidArgument when a TLS file cannot be
+// read.
 absl::StatusOr<std::unique_ptr<ControlServer>> StartControlServer(
-    const config::v1::BrokerConfig& config, std::string config_path,
-    const std::vector<std::string>& tokens, Broker& broker, reactor::EventLoop& home,
-    std::vector<BoundListener> bound);
+    const config::v1::BrokerConfig& config, const std::vector<std::string>& tokens, Broker& broker,
+    reactor::EventLoop& home, std::vector<BoundListener> bound, ConfigReloader& reloader,
+    GatewayControl* gateways);
 
 }  // namespace weft::broker::control
 

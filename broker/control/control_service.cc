@@ -34,6 +34,10 @@ grpc::Status NotImplemented(absl::string_view rpc) {
                       absl::StrCat("control: ", rpc, " is not implemented in this build yet"));
 }
 
+absl::Status NoGateway(absl::string_view gateway) {
+  return absl::NotFoundError(absl::StrCat("no gateway '", gateway, "' runs in this weftd"));
+}
+
 absl::Status NoStore() {
   return absl::FailedPreconditionError("control: durable queues need a store; weftd has none");
 }
@@ -53,11 +57,13 @@ class RefusedWatch final : public grpc::ServerWriteReactor<v1::Event> {
 }  // namespace
 
 ControlService::ControlService(Broker& broker, reactor::EventLoop& home,
-                               ControlServiceOptions options)
+                               ControlServiceOptions options, ConfigReloader& reloader,
+                               GatewayControl* gateways)
     : broker_(broker),
       home_(home),
       options_(std::move(options)),
-      running_config_(options_.config) {}
+      reloader_(reloader),
+      gateways_(gateways) {}
 
 ControlService::~ControlService() { tracker_->Close(); }
 
@@ -337,61 +343,120 @@ grpc::ServerUnaryReactor* ControlService::ReloadConfig(grpc::CallbackServerConte
                                                        const v1::ReloadConfigRequest*,
                                                        v1::ReloadConfigResponse* response) {
   if (grpc::Status auth = Authenticate(*context); !auth.ok()) return FinishNow(context, auth);
-  if (options_.config_path.empty()) {
-    return FinishNow(context, grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                                           "control: weftd runs the embedded default config (no "
-                                           "--config); there is no file to reload"));
-  }
   // A small file (LoadConfigFile refuses more than 4 MiB), read here rather than on a loop.
-  absl::StatusOr<config::v1::BrokerConfig> next = LoadConfigFile(options_.config_path);
+  absl::StatusOr<config::v1::BrokerConfig> next = reloader_.Load();
   if (!next.ok()) return FinishNow(context, ToGrpcStatus(next.status()));
   return OnHome<v1::ReloadConfigResponse>(
       context, response,
       [this, next = *std::move(next)](Reply<v1::ReloadConfigResponse> reply) mutable {
-        ApplyReload(std::move(next), std::move(reply));
+        reloader_.Apply(
+            std::move(next),
+            [reply = std::move(reply)](absl::StatusOr<std::vector<std::string>> changes) mutable {
+              if (!changes.ok()) return reply(changes.status());
+              v1::ReloadConfigResponse out;
+              for (std::string& change : *changes) out.add_changes(std::move(change));
+              reply(std::move(out));
+            });
       });
 }
 
-void ControlService::ApplyReload(config::v1::BrokerConfig next,
-                                 Reply<v1::ReloadConfigResponse> reply) {
-  const ReloadPlan plan = PlanReload(running_config_, next);
-  // Answers when the last `applied` callback ran; an error answers at once instead.
-  struct Progress {
-    explicit Progress(Reply<v1::ReloadConfigResponse> r) : reply(std::move(r)) {}
-    Reply<v1::ReloadConfigResponse> reply;
-    v1::ReloadConfigResponse response;
-    int pending = 1;
-    void Done() {
-      if (--pending == 0) reply(std::move(response));
+// --- Gateways -----------------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* ControlService::DrainGateway(grpc::CallbackServerContext* context,
+                                                       const v1::DrainGatewayRequest* request,
+                                                       v1::DrainGatewayResponse* response) {
+  if (request->gateway().empty()) return FinishNow(context, Invalid("gateway: required"));
+  return OnHome<v1::DrainGatewayResponse>(
+      context, response,
+      [this, gateway = request->gateway()](Reply<v1::DrainGatewayResponse> reply) mutable {
+        if (gateways_ == nullptr) return reply(NoGateway(gateway));
+        gateways_->Drain(gateway, [reply = std::move(reply)](absl::StatusOr<int64_t> open) mutable {
+          if (!open.ok()) return reply(open.status());
+          v1::DrainGatewayResponse out;
+          out.set_open_sessions(*open);
+          reply(std::move(out));
+        });
+      });
+}
+
+grpc::ServerUnaryReactor* ControlService::EnableGateway(grpc::CallbackServerContext* context,
+                                                        const v1::EnableGatewayRequest* request,
+                                                        v1::EnableGatewayResponse* response) {
+  if (request->gateway().empty()) return FinishNow(context, Invalid("gateway: required"));
+  return OnHome<v1::EnableGatewayResponse>(
+      context, response,
+      [this, gateway = request->gateway()](Reply<v1::EnableGatewayResponse> reply) mutable {
+        if (gateways_ == nullptr) return reply(NoGateway(gateway));
+        gateways_->Enable(gateway, [reply = std::move(reply)](absl::Status enabled) mutable {
+          if (!enabled.ok()) return reply(enabled);
+          reply(v1::EnableGatewayResponse());
+        });
+      });
+}
+
+// --- Connections --------------------------------------------------------------------------------
+
+grpc::ServerUnaryReactor* ControlService::ListConnections(grpc::CallbackServerContext* context,
+                                                          const v1::ListConnectionsRequest* request,
+                                                          v1::ListConnectionsResponse* response) {
+  return OnHome<v1::ListConnectionsResponse>(
+      context, response,
+      [this, gateway = request->gateway()](Reply<v1::ListConnectionsResponse> reply) mutable {
+        // Each loop lists its own; the home loop gathers them and answers after the last.
+        struct Gathering {
+          explicit Gathering(Reply<v1::ListConnectionsResponse> r) : reply(std::move(r)) {}
+          Reply<v1::ListConnectionsResponse> reply;
+          std::vector<ConnectionSummary> connections;
+          std::size_t pending = 0;
+        };
+        auto gathering = std::make_shared<Gathering>(std::move(reply));
+        gathering->pending = broker_.shard_count();
+        for (std::size_t i = 0; i < broker_.shard_count(); ++i) {
+          BrokerShard& shard = broker_.shard(i);
+          shard.loop().Post([this, &shard, gathering, gateway] {
+            std::vector<ConnectionSummary> mine = shard.Connections();
+            home_.Post([this, gathering, gateway, mine = std::move(mine)]() mutable {
+              for (ConnectionSummary& c : mine) gathering->connections.push_back(std::move(c));
+              if (--gathering->pending > 0) return;
+              gathering->reply(ConnectionsToProto(std::move(gathering->connections), gateway,
+                                                  home_.clock().Now()));
+            });
+          });
+        }
+      });
+}
+
+grpc::ServerUnaryReactor* ControlService::CloseConnection(grpc::CallbackServerContext* context,
+                                                          const v1::CloseConnectionRequest* request,
+                                                          v1::CloseConnectionResponse* response) {
+  if (request->id() == 0) return FinishNow(context, Invalid("id: required"));
+  const ConnectionRef ref = ConnectionFromId(request->id());
+  return OnHome<v1::CloseConnectionResponse>(
+      context, response, [this, ref, id = request->id()](Reply<v1::CloseConnectionResponse> reply) {
+        if (ref.loop >= broker_.shard_count()) {
+          return reply(absl::NotFoundError(absl::StrCat("no connection ", id)));
+        }
+        BrokerShard& shard = broker_.shard(ref.loop);
+        shard.loop().Post([&shard, ref, reply = std::move(reply)]() mutable {
+          absl::Status closed = shard.CloseConnection(ref.connection);
+          if (!closed.ok()) return reply(closed);
+          reply(v1::CloseConnectionResponse());
+        });
+      });
+}
+
+grpc::ServerWriteReactor<v1::Event>* ControlService::Watch(grpc::CallbackServerContext* context,
+                                                           const v1::WatchRequest* request) {
+  if (grpc::Status auth = Authenticate(*context); !auth.ok()) return new RefusedWatch(auth);
+  std::vector<EventKind> kinds;
+  for (int kind : request->kinds()) {
+    if (kind < static_cast<int>(EventKind::kConnectionOpened) ||
+        kind > static_cast<int>(EventKind::kEventsDropped)) {
+      return new RefusedWatch(Invalid(absl::StrCat("kinds: unknown event kind ", kind)));
     }
-  };
-  auto progress = std::make_shared<Progress>(std::move(reply));
-  for (const std::string& target : plan.deletes) {
-    ++progress->pending;
-    if (broker_.DeleteRoute(target, [progress] { progress->Done(); })) {
-      progress->response.add_changes(absl::StrCat("route deleted: ", target));
-    } else {
-      --progress->pending;  // Deleted through the control plane meanwhile.
-    }
+    kinds.push_back(static_cast<EventKind>(kind));
   }
-  for (const config::v1::Route& route : plan.puts) {
-    ++progress->pending;
-    absl::Status put =
-        broker_.PutRoute(RouteSpecFromConfig(route), [progress] { progress->Done(); });
-    if (!put.ok()) {
-      // The routes before this one are applied; running_config_ stays, so that a reload of a
-      // fixed file puts them again (a put replaces) and finishes the job.
-      return progress->reply(absl::Status(
-          put.code(), absl::StrCat("routes: '", route.target(), "': ", put.message(),
-                                   " (the routes listed before it in the file were applied)")));
-    }
-    progress->response.add_changes(absl::StrCat("route put: ", route.target()));
-  }
-  for (const std::string& field : plan.restart_needed) {
-    progress->response.add_changes(absl::StrCat(field, ": changed; restart weftd to apply"));
-  }
-  running_config_ = std::move(next);
-  progress->Done();
+  return WatchCall::Start(broker_.events(), home_, watches_, std::move(kinds));
 }
 
 // --- Not implemented yet ------------------------------------------------------------------------
@@ -400,36 +465,6 @@ grpc::ServerUnaryReactor* ControlService::ListObjects(grpc::CallbackServerContex
                                                       const v1::ListObjectsRequest*,
                                                       v1::ListObjectsResponse*) {
   return FinishNow(context, NotImplemented("ListObjects"));
-}
-
-grpc::ServerUnaryReactor* ControlService::ListConnections(grpc::CallbackServerContext* context,
-                                                          const v1::ListConnectionsRequest*,
-                                                          v1::ListConnectionsResponse*) {
-  return FinishNow(context, NotImplemented("ListConnections"));
-}
-
-grpc::ServerUnaryReactor* ControlService::CloseConnection(grpc::CallbackServerContext* context,
-                                                          const v1::CloseConnectionRequest*,
-                                                          v1::CloseConnectionResponse*) {
-  return FinishNow(context, NotImplemented("CloseConnection"));
-}
-
-grpc::ServerUnaryReactor* ControlService::DrainGateway(grpc::CallbackServerContext* context,
-                                                       const v1::DrainGatewayRequest*,
-                                                       v1::DrainGatewayResponse*) {
-  return FinishNow(context, NotImplemented("DrainGateway"));
-}
-
-grpc::ServerUnaryReactor* ControlService::EnableGateway(grpc::CallbackServerContext* context,
-                                                        const v1::EnableGatewayRequest*,
-                                                        v1::EnableGatewayResponse*) {
-  return FinishNow(context, NotImplemented("EnableGateway"));
-}
-
-grpc::ServerWriteReactor<v1::Event>* ControlService::Watch(grpc::CallbackServerContext* context,
-                                                           const v1::WatchRequest*) {
-  grpc::Status auth = Authenticate(*context);
-  return new RefusedWatch(auth.ok() ? NotImplemented("Watch") : std::move(auth));
 }
 
 }  // namespace weft::broker::control

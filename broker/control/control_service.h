@@ -9,9 +9,12 @@
 // the home loop. Close() (any thread) refuses new calls and finishes the pending ones with
 // UNAVAILABLE, so that the gRPC server can shut down even when the loops have stopped.
 //
-// RPCs this build does not implement (objects, connections, gateways, Watch) answer
-// UNIMPLEMENTED, after the auth check. ReloadConfig applies the config file's routes
-// (config_reload.h) and reports what needs a restart.
+// ListObjects, which this build does not implement, answers UNIMPLEMENTED, after the auth check.
+// ListConnections asks every loop for its connections and answers from the home loop once all
+// did; CloseConnection asks the connection's own loop. Watch streams the broker's events
+// (watch_call.h). ReloadConfig applies the config file's routes (config_reloader.h, shared with
+// weftd's SIGHUP) and reports what needs a restart. DrainGateway and EnableGateway go through
+// weftd's GatewayControl, which reaches every loop's gateway.
 #ifndef WEFT_BROKER_CONTROL_CONTROL_SERVICE_H_
 #define WEFT_BROKER_CONTROL_CONTROL_SERVICE_H_
 
@@ -26,7 +29,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "broker/broker.h"
+#include "broker/control/config_reloader.h"
+#include "broker/control/gateway_control.h"
 #include "broker/control/pending_call.h"
+#include "broker/control/watch_call.h"
 #include "reactor/event_loop.h"
 #include "weft/config/v1/config.pb.h"
 #include "weft/control/v1/control.grpc.pb.h"
@@ -42,22 +48,26 @@ struct ControlServiceOptions {
   absl::Time started;
   // Bearer tokens a caller must present (`authorization: Bearer <token>`); nullopt: no auth.
   std::optional<absl::flat_hash_set<std::string>> tokens;
-  // The config file ReloadConfig reads again ("" when weftd runs the embedded default), and the
-  // config weftd runs (resolved).
-  std::string config_path;
-  config::v1::BrokerConfig config;
 };
 
 class ControlService final : public weft::control::v1::Control::CallbackService {
  public:
-  // `broker` and `home` (its loop 0) outlive this service.
-  ControlService(Broker& broker, reactor::EventLoop& home, ControlServiceOptions options);
+  // `broker`, `home` (its loop 0), `reloader` and `gateways` (nullable: DrainGateway and
+  // EnableGateway then find no gateway) outlive this service.
+  ControlService(Broker& broker, reactor::EventLoop& home, ControlServiceOptions options,
+                 ConfigReloader& reloader, GatewayControl* gateways);
   ~ControlService() override;
 
   // What GetStatus lists; set once the listeners are bound. Any thread.
   void SetListeners(std::vector<weft::control::v1::ListenerStatus> listeners);
   // Refuses new calls and finishes pending ones with UNAVAILABLE. Idempotent, any thread.
-  void Close() { tracker_->Close(); }
+  void Close() {
+    tracker_->Close();
+    watches_.EndAll();
+  }
+  // Ends every Watch stream with UNAVAILABLE and refuses new ones (they never end by themselves,
+  // so a graceful server shutdown starts here). Idempotent, any thread.
+  void EndWatches() { watches_.EndAll(); }
 
   // Control::CallbackService
   grpc::ServerUnaryReactor* GetStatus(grpc::CallbackServerContext* context,
@@ -128,16 +138,14 @@ class ControlService final : public weft::control::v1::Control::CallbackService 
                                    absl::AnyInvocable<void(Reply<Response>)> work);
   // Finishes at once with `status` (after the auth check, whose failure wins).
   grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context, grpc::Status status);
-  // Applies the routes of `next` (home loop) and answers once every loop routes by them.
-  void ApplyReload(config::v1::BrokerConfig next,
-                   Reply<weft::control::v1::ReloadConfigResponse> reply);
 
   Broker& broker_;
   reactor::EventLoop& home_;
   const ControlServiceOptions options_;
-  // The config whose routes are applied. Home loop only.
-  config::v1::BrokerConfig running_config_;
+  ConfigReloader& reloader_;
+  GatewayControl* const gateways_;
   std::shared_ptr<CallTracker> tracker_ = CallTracker::Create();
+  WatchRegistry watches_;
   mutable absl::Mutex mutex_;
   std::vector<weft::control::v1::ListenerStatus> listeners_ ABSL_GUARDED_BY(mutex_);
 };

@@ -74,6 +74,42 @@ void ControlClient::Prepare(grpc::ClientContext& context) const {
   }
 }
 
+absl::Status ControlClient::Watch(
+    const weft::control::v1::WatchRequest& request,
+    absl::FunctionRef<bool(const weft::control::v1::Event&)> on_event) {
+  grpc::ClientContext context;
+  if (!options_.token.empty()) {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
+  }
+  std::unique_ptr<grpc::ClientReader<weft::control::v1::Event>> reader =
+      stub_->Watch(&context, request);
+  // weftd answers a subscribed stream with its initial metadata; once the channel carried it,
+  // a later error (weftd shutting down) is weftd's answer, not "cannot reach".
+  reader->WaitForInitialMetadata();
+  const bool reached = channel_->GetState(false) == GRPC_CHANNEL_READY;
+  weft::control::v1::Event event;
+  bool stopped = false;
+  while (reader->Read(&event)) {
+    if (!on_event(event)) {
+      stopped = true;
+      context.TryCancel();
+      break;
+    }
+  }
+  if (stopped) {
+    while (reader->Read(&event)) {
+    }
+    (void)reader->Finish();
+    return absl::OkStatus();
+  }
+  grpc::Status status = reader->Finish();
+  if (status.ok()) return absl::OkStatus();
+  if (reached) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  }
+  return ToStatus(status);
+}
+
 absl::Status ControlClient::ToStatus(const grpc::Status& status) const {
   const auto code = static_cast<absl::StatusCode>(status.error_code());
   // The channel never connected: weftd did not answer at all.

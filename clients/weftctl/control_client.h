@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -54,6 +55,11 @@ class ControlClient {
     if (!status.ok()) return ToStatus(status);
     return response;
   }
+
+  // Streams Watch without a deadline: `on_event` runs for each event until it returns false (the
+  // stream is then cancelled and OK returned) or the stream ends (its status is returned).
+  absl::Status Watch(const weft::control::v1::WatchRequest& request,
+                     absl::FunctionRef<bool(const weft::control::v1::Event&)> on_event);
 
  private:
   ControlClient(ControlClientOptions options, std::shared_ptr<grpc::Channel> channel);

@@ -6,6 +6,7 @@
 // Prints aligned tables by default and the response as protobuf JSON with --json. The token can
 // also come from $WEFTCTL_TOKEN (which keeps it out of `ps`). Exit status: 0 success, 1 weftd
 // answered with an error, 2 bad usage, 3 weftd could not be reached.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -14,10 +15,13 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "clients/weftctl/control_client.h"
 #include "clients/weftctl/table.h"
@@ -54,6 +58,14 @@ commands:
   replay QUEUE [ID]               dead letters back to live (one, or all of the queue)
   purge QUEUE [--include-live]    delete dead letters (and live messages)
   reload                          read weftd's config file again and apply its routes
+  connections [--gateway GATEWAY] open connections of every loop
+  close ID                        close a connection (its client gets GoAway)
+  drain GATEWAY                   stop accepting on a gateway (wire, http); its sessions finish
+  enable GATEWAY                  accept on a drained gateway again
+  watch [--kinds KIND,...] [--count N]
+                                  broker events as they happen, until interrupted (or N events);
+                                  kinds: connection-opened, connection-closed, service-registered,
+                                  service-unregistered, routing-failed, dead-letter, route-changed
 
 --endpoint defaults to 127.0.0.1:7701; the token may also come from $WEFTCTL_TOKEN.
 )";
@@ -396,6 +408,112 @@ int QueueCommand(ControlClient& client, const Args& args) {
   return Usage(absl::StrCat(command, ": wrong operands"));
 }
 
+// "connection-opened" for EVENT_KIND_CONNECTION_OPENED, and back.
+std::string KindName(v1::EventKind kind) {
+  std::string name = v1::EventKind_Name(kind);
+  if (absl::StartsWith(name, "EVENT_KIND_")) name.erase(0, 11);
+  name = absl::AsciiStrToLower(name);
+  std::replace(name.begin(), name.end(), '_', '-');
+  return name;
+}
+
+std::optional<v1::EventKind> KindFromName(absl::string_view name) {
+  for (int i = v1::EventKind_MIN + 1; i <= v1::EventKind_MAX; ++i) {
+    if (v1::EventKind_IsValid(i) && KindName(static_cast<v1::EventKind>(i)) == name) {
+      return static_cast<v1::EventKind>(i);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string ConnectionsText(const v1::ListConnectionsResponse& response) {
+  Table table({"id", "gateway", "peer", "user", "age", "bytes in", "bytes out"});
+  for (const v1::ConnectionInfo& c : response.connections()) {
+    table.AddRow({absl::StrCat(c.id()), OrDash(c.gateway()), OrDash(c.peer()), OrDash(c.user()),
+                  FormatDuration(c.age_ms()), c.has_bytes_in() ? absl::StrCat(c.bytes_in()) : "-",
+                  c.has_bytes_out() ? absl::StrCat(c.bytes_out()) : "-"});
+  }
+  return table.Render();
+}
+
+int ConnectionCommand(ControlClient& client, const Args& args) {
+  const std::vector<std::string>& w = args.words;
+  if (w[0] == "connections" && w.size() == 1) {
+    v1::ListConnectionsRequest request;
+    if (auto gateway = args.flags.find("--gateway");
+        gateway != args.flags.end() && gateway->second) {
+      request.set_gateway(*gateway->second);
+    }
+    return Print(args, client.Call(&Stub::ListConnections, request), ConnectionsText);
+  }
+  if (w[0] == "close" && w.size() == 2 && Number(w[1])) {
+    v1::CloseConnectionRequest request;
+    request.set_id(static_cast<uint64_t>(*Number(w[1])));
+    return Print(args, client.Call(&Stub::CloseConnection, request),
+                 [&](const v1::CloseConnectionResponse&) { return "closing " + w[1] + "\n"; });
+  }
+  return Usage(absl::StrCat(w[0], ": wrong operands"));
+}
+
+int GatewayCommand(ControlClient& client, const Args& args) {
+  const std::string& command = args.words[0];
+  const std::string& gateway = args.words[1];
+  if (command == "drain") {
+    v1::DrainGatewayRequest request;
+    request.set_gateway(gateway);
+    return Print(args, client.Call(&Stub::DrainGateway, request),
+                 [&](const v1::DrainGatewayResponse& r) {
+                   return absl::StrCat("drained ", gateway, ": ", r.open_sessions(),
+                                       " sessions still finishing\n");
+                 });
+  }
+  v1::EnableGatewayRequest request;
+  request.set_gateway(gateway);
+  return Print(args, client.Call(&Stub::EnableGateway, request),
+               [&](const v1::EnableGatewayResponse&) { return "enabled " + gateway + "\n"; });
+}
+
+// One line per event, flushed at once (a pipe sees each event when it happens).
+int WatchCommand(ControlClient& client, const Args& args) {
+  v1::WatchRequest request;
+  if (auto kinds = args.flags.find("--kinds"); kinds != args.flags.end() && kinds->second) {
+    for (absl::string_view name : absl::StrSplit(*kinds->second, ',', absl::SkipEmpty())) {
+      std::optional<v1::EventKind> kind = KindFromName(name);
+      if (!kind.has_value()) return Usage(absl::StrCat("watch: unknown event kind '", name, "'"));
+      request.add_kinds(*kind);
+    }
+  }
+  int64_t count = 0;  // 0: until interrupted.
+  std::string error;
+  if (!SetNumber(
+          args, "--count", [&](int64_t n) { count = n; }, error) ||
+      count < 0) {
+    return Usage(error.empty() ? "--count: must not be negative" : error);
+  }
+  int64_t seen = 0;
+  absl::Status status = client.Watch(request, [&](const v1::Event& event) {
+    if (args.json) {
+      std::string line;
+      google::protobuf::util::JsonPrintOptions options;
+      options.always_print_primitive_fields = true;
+      options.preserve_proto_field_names = true;
+      (void)google::protobuf::util::MessageToJsonString(event, &line, options);
+      std::printf("%s\n", line.c_str());
+    } else {
+      std::printf("%s  #%llu  %s  %s  %s\n",
+                  absl::FormatTime("%Y-%m-%d %H:%M:%E3S", absl::FromUnixMillis(event.at_unix_ms()),
+                                   absl::UTCTimeZone())
+                      .c_str(),
+                  static_cast<unsigned long long>(event.sequence()), KindName(event.kind()).c_str(),
+                  event.subject().c_str(), event.detail().c_str());
+    }
+    std::fflush(stdout);
+    return count == 0 || ++seen < count;
+  });
+  if (!status.ok()) return Report(status);
+  return kOk;
+}
+
 int Run(ControlClient& client, const Args& args) {
   const std::vector<std::string>& w = args.words;
   const std::string& command = w[0];
@@ -424,6 +542,11 @@ int Run(ControlClient& client, const Args& args) {
                    return absl::StrCat("reloaded:\n  ", absl::StrJoin(r.changes(), "\n  "), "\n");
                  });
   }
+  if ((command == "drain" || command == "enable") && w.size() == 2) {
+    return GatewayCommand(client, args);
+  }
+  if (command == "watch" && w.size() == 1) return WatchCommand(client, args);
+  if (command == "connections" || command == "close") return ConnectionCommand(client, args);
   if (command == "dead-letters" || command == "message" || command == "replay" ||
       command == "purge") {
     return QueueCommand(client, args);

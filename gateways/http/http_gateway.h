@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,11 @@ class HttpGateway final : public reactor::Factory {
   // Closes the listener and drains every session: requests received are answered, then each
   // connection closes.
   void Drain();
+  // Listens again, after Drain(), on the endpoint of the last Listen() with the port it bound
+  // (the control plane's EnableGateway). OK when listening already; kFailedPrecondition before
+  // any Listen(); else ListenEndpoint's errors (the port taken meanwhile: kUnavailable).
+  absl::Status Resume();
+  bool listening() const { return listener_ != nullptr; }
   std::size_t session_count() const { return context_.session_count(); }
 
   // reactor::Factory
@@ -73,6 +79,8 @@ class HttpGateway final : public reactor::Factory {
   HttpLoopContext context_;
   reactor::ProtocolServer server_;
   std::unique_ptr<reactor::Listener> listener_;
+  // What the last Listen() bound, its port filled in; for Resume().
+  std::optional<reactor::ServerEndpoint> endpoint_;
 };
 
 }  // namespace weft::gateways::http

@@ -17,7 +17,15 @@ absl::Status WireGateway::Listen(const reactor::ServerEndpoint& endpoint) {
       reactor::ListenEndpoint(loop_, endpoint, server_);
   if (!listener.ok()) return listener.status();
   listener_ = *std::move(listener);
+  endpoint_ = endpoint;
+  if (endpoint_->kind != reactor::EndpointKind::kUnix) endpoint_->port = listener_->port();
   return absl::OkStatus();
+}
+
+absl::Status WireGateway::Resume() {
+  if (listener_ != nullptr) return absl::OkStatus();
+  if (!endpoint_.has_value()) return absl::FailedPreconditionError("gateway: never listened");
+  return Listen(*endpoint_);
 }
 
 int WireGateway::port() const { return listener_ == nullptr ? 0 : listener_->port(); }

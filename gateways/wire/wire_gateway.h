@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -34,6 +35,11 @@ class WireGateway final : public reactor::Factory {
   int port() const;
   // Closes the listener and drains every session (WireSession::Drain()).
   void Drain();
+  // Listens again, after Drain(), on the endpoint of the last Listen() with the port it bound
+  // (the control plane's EnableGateway). OK when listening already; kFailedPrecondition before
+  // any Listen(); else ListenEndpoint's errors (the port taken meanwhile: kUnavailable).
+  absl::Status Resume();
+  bool listening() const { return listener_ != nullptr; }
   std::size_t session_count() const { return sessions_.size(); }
 
   // reactor::Factory
@@ -46,6 +52,8 @@ class WireGateway final : public reactor::Factory {
   WireSessionSet sessions_;
   reactor::ProtocolServer server_;
   std::unique_ptr<reactor::Listener> listener_;
+  // What the last Listen() bound, its port filled in; for Resume().
+  std::optional<reactor::ServerEndpoint> endpoint_;
 };
 
 }  // namespace weft::gateways::wire

@@ -122,7 +122,11 @@ void WireSession::HandleHello(const pw::Hello& hello) {
   pw::EncodeWelcome(pw::Welcome{kProtocolVersion, options_.node, options_.limits.max_frame_bytes,
                                 options_.max_in_flight},
                     out_);
-  connection_ = shard_.Connect(*this, hello.client_name);
+  connection_ =
+      shard_.Connect(*this, hello.client_name, "wire", transport().peer_address(), [this] {
+        GoAway(absl::UnavailableError("wire: connection closed by an operator"));
+        Flush();
+      });
   connected_ = true;
   state_ = State::kOpen;
 }

@@ -1,18 +1,23 @@
 // weftctl, the control plane's command line, run as a process against the real weftd: its
-// tables, --json, route changes, queue commands, tokens, and its exit codes (0 success, 1 an
-// error from weftd, 2 bad usage, 3 weftd unreachable).
+// tables, --json, route changes, queue commands, drain and enable, watch, tokens, and its exit
+// codes (0 success, 1 an error from weftd, 2 bad usage, 3 weftd unreachable).
 #include <stdio.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <atomic>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/integration/weftd_process.h"
@@ -179,6 +184,71 @@ TEST_F(WeftctlTest, TokensFromTheFlagOrTheEnvironment) {
   EXPECT_EQ(flag.code, 0) << flag.err;
   Result env = Run({"routes"}, "WEFTCTL_TOKEN=weftctl-test-token-0123456789");
   EXPECT_EQ(env.code, 0) << env.err;
+}
+
+TEST_F(WeftctlTest, DrainAndEnableAGateway) {
+  Start("");
+  Result drained = Run({"drain", "wire"});
+  ASSERT_EQ(drained.code, 0) << drained.err;
+  EXPECT_EQ(drained.out, "drained wire: 0 sessions still finishing\n");
+  Result json = Run({"--json", "drain", "wire"});
+  ASSERT_EQ(json.code, 0) << json.err;
+  EXPECT_THAT(json.out, HasSubstr("\"open_sessions\": \"0\""));
+  Result enabled = Run({"enable", "wire"});
+  ASSERT_EQ(enabled.code, 0) << enabled.err;
+  EXPECT_EQ(enabled.out, "enabled wire\n");
+  Result unknown = Run({"drain", "smtp"});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("weftctl: NOT_FOUND: no gateway 'smtp'"));
+  Result usage = Run({"enable"});
+  EXPECT_EQ(usage.code, 2);
+}
+
+TEST_F(WeftctlTest, ConnectionsAndClose) {
+  Start("");
+  Result list = Run({"connections"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr("ID"));
+  EXPECT_THAT(list.out, HasSubstr("GATEWAY  PEER  USER            AGE"));
+  EXPECT_THAT(list.out, HasSubstr("-        -     durable-queues  "));  // Internal: no peer.
+  Result wire = Run({"connections", "--gateway", "wire"});
+  ASSERT_EQ(wire.code, 0) << wire.err;
+  EXPECT_EQ(wire.out, "ID  GATEWAY  PEER  USER  AGE  BYTES IN  BYTES OUT\n");
+  // The internal connection's id: the first column of its row.
+  const std::size_t row = list.out.find("durable-queues");
+  ASSERT_NE(row, std::string::npos);
+  const std::size_t start = list.out.rfind('\n', row) + 1;
+  const std::string id = list.out.substr(start, list.out.find(' ', start) - start);
+  Result refused = Run({"close", id});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("FAILED_PRECONDITION"));
+  Result unknown = Run({"close", "12345"});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("NOT_FOUND: no connection 12345"));
+  Result bad = Run({"close", "x"});
+  EXPECT_EQ(bad.code, 2);
+}
+
+TEST_F(WeftctlTest, WatchPrintsEventsAsTheyHappen) {
+  Start("");
+  Result watched;
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    watched = Run({"watch", "--kinds", "route-changed", "--count", "1"});
+    done.store(true);
+  });
+  // The watch may subscribe after a change: keep changing the route until it has seen one.
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (!done.load() && absl::Now() < deadline) {
+    Run({"route", "put", "demo.Calculator.Add", "--topic", "audit"});
+  }
+  watcher.join();
+  ASSERT_EQ(watched.code, 0) << watched.err;
+  EXPECT_THAT(watched.out, HasSubstr("  route-changed  demo.Calculator.Add  put: topic audit\n"));
+  EXPECT_EQ(std::count(watched.out.begin(), watched.out.end(), '\n'), 1) << watched.out;
+  Result bad = Run({"watch", "--kinds", "nope"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("unknown event kind 'nope'"));
 }
 
 TEST(WeftctlUsageTest, ExitCodesForBadUsageAndAnUnreachableBroker) {

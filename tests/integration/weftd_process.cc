@@ -132,6 +132,7 @@ absl::StatusOr<std::unique_ptr<WeftdProcess>> WeftdProcess::Start(
   auto process = std::unique_ptr<WeftdProcess>(
       new WeftdProcess(pid, port, out_fd, err_path, std::move(data_dir)));
   process->ports_ = std::move(ports);
+  process->config_path_ = config;
   return process;
 }
 
@@ -162,6 +163,8 @@ int WeftdProcess::listener_port(absl::string_view gateway) const {
 }
 
 std::string WeftdProcess::endpoint() const { return absl::StrCat("tcp:127.0.0.1:", port_); }
+
+void WeftdProcess::Signal(int signal) const { kill(pid_, signal); }
 
 void WeftdProcess::Kill() {
   stopped_ = true;

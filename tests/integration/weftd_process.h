@@ -47,6 +47,10 @@ class WeftdProcess {
   int Stop();
   // SIGKILL: a crash, with no drain. Waits for the process to be gone.
   void Kill();
+  // Sends `signal` (SIGHUP: reload the config) and returns at once.
+  void Signal(int signal) const;
+  // The config file weftd was started with; rewrite it and send SIGHUP to reload.
+  const std::string& config_path() const { return config_path_; }
   const std::string& data_dir() const { return data_dir_; }
   // What weftd wrote to stderr so far.
   std::string stderr_text() const;
@@ -64,6 +68,7 @@ class WeftdProcess {
   int out_fd_;  // weftd's stdout, kept open so that it never writes to a closed pipe.
   std::string err_path_;
   std::string data_dir_;
+  std::string config_path_;
   bool stopped_ = false;
   absl::flat_hash_map<std::string, int> ports_;
 };
