@@ -79,6 +79,18 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Create(std::vector<reactor::Even
 
 BrokerStats Broker::stats() const { return core_->stats(); }
 
+std::vector<ObjectSummary> Broker::objects() const {
+  std::vector<ObjectSummary> list = core_->ListObjects();
+  auto as_connection = [](HolderId& holder) {
+    if ((holder.value & kLocalHolderBit) != 0) holder.value = 0;
+  };
+  for (ObjectSummary& object : list) {
+    if (object.host.has_value()) as_connection(*object.host);
+    for (auto& [holder, count] : object.holders) as_connection(holder);
+  }
+  return list;
+}
+
 absl::Time Broker::DeadlineFor(const reactor::EventLoop& loop, int64_t timeout_micros) const {
   if (timeout_micros > 0) return loop.clock().Now() + absl::Microseconds(timeout_micros);
   if (options_.default_timeout == absl::InfiniteDuration()) return absl::InfiniteFuture();

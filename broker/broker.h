@@ -29,6 +29,7 @@
 #include "broker/broker_shard.h"
 #include "broker/durable_queues.h"
 #include "broker/events.h"
+#include "broker/object_registry.h"
 #include "broker/routing_table.h"
 #include "broker/store/store_executor.h"
 #include "google/protobuf/service.h"
@@ -98,6 +99,10 @@ class Broker {
 
   // Home loop only.
   BrokerStats stats() const;
+  // Every object the broker tracks, by id, with its host and holders. Their HolderIds are
+  // connection ids (as ConnectionId() gives them, and ListConnections shows them), 0 for an
+  // in-process holder. Home loop only.
+  std::vector<ObjectSummary> objects() const;
   const BrokerOptions& options() const { return options_; }
 
   // Routes. Home loop only. A change applies to calls routed after `applied` runs (once every

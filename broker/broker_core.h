@@ -88,6 +88,8 @@ class BrokerCore final : public ServantCallOwner, public ObjectSpace {
   void SnapshotApplied(std::size_t shard, uint64_t version);
 
   BrokerStats stats() const;
+  // Every object with its holders (ObjectRegistry::List()).
+  std::vector<ObjectSummary> ListObjects() const { return objects_->List(); }
 
   // Broker's route methods.
   absl::Status PutRoute(RouteSpec spec, absl::AnyInvocable<void()> applied);

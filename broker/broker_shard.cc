@@ -43,7 +43,7 @@ void BrokerShard::AtHome(absl::AnyInvocable<void(BrokerCore&)> task) {
 
 ConnectionRef BrokerShard::Connect(PeerCallbacks& peer, absl::string_view client_name,
                                    absl::string_view gateway, absl::string_view peer_address,
-                                   absl::AnyInvocable<void()> close) {
+                                   absl::AnyInvocable<void()> close, const ConnectionBytes* bytes) {
   ConnectionRef ref{static_cast<uint32_t>(index_), next_connection_++};
   Connection& connection = connections_[ref.connection];
   connection.peer = &peer;
@@ -52,6 +52,7 @@ ConnectionRef BrokerShard::Connect(PeerCallbacks& peer, absl::string_view client
   connection.peer_address = std::string(peer_address);
   connection.connected_at = loop_.clock().Now();
   connection.close = std::move(close);
+  connection.bytes = bytes;
   AtHome([ref](BrokerCore& core) { core.Connect(ref); });
   if (broker_.events().watched()) {
     broker_.events().Emit(EventKind::kConnectionOpened, absl::StrCat(ConnectionId(ref)),
@@ -70,10 +71,11 @@ std::vector<ConnectionSummary> BrokerShard::Connections() const {
   std::vector<ConnectionSummary> list;
   list.reserve(connections_.size());
   for (const auto& [id, connection] : connections_) {
-    list.push_back(ConnectionSummary{ConnectionRef{static_cast<uint32_t>(index_), id},
-                                     connection.client_name, connection.gateway,
-                                     connection.peer_address, connection.connected_at,
-                                     connection.close != nullptr});
+    list.push_back(
+        ConnectionSummary{ConnectionRef{static_cast<uint32_t>(index_), id}, connection.client_name,
+                          connection.gateway, connection.peer_address, connection.connected_at,
+                          connection.close != nullptr, connection.bytes != nullptr,
+                          connection.bytes != nullptr ? *connection.bytes : ConnectionBytes{}});
   }
   return list;
 }
@@ -117,6 +119,15 @@ void BrokerShard::EmitRoutingFailure(const IncomingCall& call, const absl::Statu
   broker_.events().Emit(
       EventKind::kRoutingFailed, absl::StrCat(call.service, ".", call.method),
       absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message()));
+}
+
+void BrokerShard::ReportRoutingFailure(absl::string_view service, absl::string_view method,
+                                       const absl::Status& status) {
+  if (!broker_.events().watched()) return;
+  IncomingCall call;
+  call.service = service;
+  call.method = method;
+  EmitRoutingFailure(call, status);
 }
 
 PeerCallbacks* BrokerShard::Peer(ConnectionRef connection) {

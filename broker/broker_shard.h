@@ -39,6 +39,13 @@ uint64_t ConnectionId(ConnectionRef connection);
 ConnectionRef ConnectionFromId(uint64_t id);
 
 // A connection as the control plane lists it.
+// Bytes a session received and wrote, kept by the session itself (one add per read or write)
+// and read by the shard for the control plane; both on the connection's loop.
+struct ConnectionBytes {
+  uint64_t in = 0;
+  uint64_t out = 0;
+};
+
 struct ConnectionSummary {
   ConnectionRef ref;
   std::string client_name;
@@ -46,6 +53,8 @@ struct ConnectionSummary {
   std::string peer_address;  // "" when unknown.
   absl::Time connected_at;
   bool closable = false;  // Its session can be asked to close (CloseConnection()).
+  bool counted = false;   // Its session counts bytes: `bytes` is meaningful.
+  ConnectionBytes bytes;
 };
 
 // The in-process services, fixed at start and shared read-only by every loop.
@@ -71,10 +80,12 @@ class BrokerShard final : public ServantCallOwner {
   // Disconnect()). `client_name`, `gateway` ("wire") and `peer_address` ("127.0.0.1:5300") are
   // for the control plane (events.h, ListConnections) and logs; empty when unknown. `close`, when
   // set, asks the session to close the connection (an operator's CloseConnection); it runs on
-  // this loop, never from inside another call to the shard.
+  // this loop, never from inside another call to the shard. `bytes`, when set, is the session's
+  // byte count, valid until Disconnect().
   ConnectionRef Connect(PeerCallbacks& peer, absl::string_view client_name,
                         absl::string_view gateway = "", absl::string_view peer_address = "",
-                        absl::AnyInvocable<void()> close = nullptr);
+                        absl::AnyInvocable<void()> close = nullptr,
+                        const ConnectionBytes* bytes = nullptr);
   // The connection is gone: its calls in flight are abandoned (their callees are told), its
   // references released, the services it registered and its subscriptions removed, and calls
   // waiting on it fail with kUnavailable.
@@ -123,6 +134,11 @@ class BrokerShard final : public ServantCallOwner {
   // broker's life. Errors as Call()'s routing: kNotFound, kFailedPrecondition.
   absl::StatusOr<const google::protobuf::MethodDescriptor*> FindMethod(
       absl::string_view service, absl::string_view method) const;
+  // A gateway that found no route for a call itself (FindMethod() failed for a client's call)
+  // reports it here, so the control plane's Watch sees it as it sees the shard's own routing
+  // failures. Costs nothing while nobody watches.
+  void ReportRoutingFailure(absl::string_view service, absl::string_view method,
+                            const absl::Status& status);
   // The services registered now (in process or by peers), by full name.
   std::vector<const google::protobuf::ServiceDescriptor*> RegisteredServices() const;
   // Grows each time this loop takes a new routing snapshot (a service or route came or went), so
@@ -142,6 +158,7 @@ class BrokerShard final : public ServantCallOwner {
     std::string peer_address;
     absl::Time connected_at;
     absl::AnyInvocable<void()> close;
+    const ConnectionBytes* bytes = nullptr;
     // Fast-path calls still running in a servant, by the caller's call id.
     absl::flat_hash_map<uint64_t, ServantCall*> running;
   };

@@ -136,6 +136,26 @@ Reclaimed ObjectRegistry::SweepUnheld() {
   return out;
 }
 
+std::vector<ObjectSummary> ObjectRegistry::List() const {
+  std::vector<ObjectSummary> list;
+  list.reserve(objects_.size());
+  for (const auto& [id, object] : objects_) {
+    ObjectSummary summary;
+    summary.id = id;
+    summary.interface = object.interface_;
+    if (object.remote_.has_value()) summary.host = object.remote_->host;
+    summary.dead = object.dead_;
+    summary.pending = object.pending_;
+    summary.holders.assign(object.references_.begin(), object.references_.end());
+    std::sort(summary.holders.begin(), summary.holders.end(),
+              [](const auto& a, const auto& b) { return a.first.value < b.first.value; });
+    list.push_back(std::move(summary));
+  }
+  std::sort(list.begin(), list.end(),
+            [](const ObjectSummary& a, const ObjectSummary& b) { return a.id < b.id; });
+  return list;
+}
+
 const RegisteredObject* ObjectRegistry::Find(ObjectId id) const {
   auto it = objects_.find(id);
   return it == objects_.end() ? nullptr : &it->second;

@@ -74,6 +74,17 @@ struct Reclaimed {
   }
 };
 
+// What the control plane lists of one object (ObjectRegistry::List()).
+struct ObjectSummary {
+  ObjectId id = 0;
+  const google::protobuf::ServiceDescriptor* interface = nullptr;
+  std::optional<HolderId> host;  // Set for a remote object.
+  bool dead = false;
+  bool pending = false;
+  // Every holder and its reference count, by ascending holder id.
+  std::vector<std::pair<HolderId, uint64_t>> holders;
+};
+
 // One registered object. Pointers to it are valid until the registry's next non-const call.
 class RegisteredObject {
  public:
@@ -148,6 +159,8 @@ class ObjectRegistry {
   // Objects registered, dead and pending ones included.
   std::size_t size() const { return objects_.size(); }
   std::size_t pending_count() const;
+  // Every object, by ascending id, with its holders. For the control plane: it copies.
+  std::vector<ObjectSummary> List() const;
 
  private:
   ObjectId Insert(RegisteredObject object);

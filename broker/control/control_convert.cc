@@ -175,6 +175,22 @@ v1::DescribeServiceResponse DescribeService(const google::protobuf::ServiceDescr
   return out;
 }
 
+v1::ListObjectsResponse ObjectsToProto(const std::vector<ObjectSummary>& objects) {
+  v1::ListObjectsResponse out;
+  for (const ObjectSummary& object : objects) {
+    v1::ObjectInfo& info = *out.add_objects();
+    info.set_object_id(object.id);
+    info.set_interface(object.interface->full_name());
+    info.set_host_connection_id(object.host.has_value() ? object.host->value : 0);
+    for (const auto& [holder, count] : object.holders) {
+      v1::ObjectHolder& h = *info.add_holders();
+      h.set_connection_id(holder.value);
+      h.set_references(static_cast<int64_t>(count));
+    }
+  }
+  return out;
+}
+
 v1::ListConnectionsResponse ConnectionsToProto(std::vector<ConnectionSummary> connections,
                                                absl::string_view gateway, absl::Time now) {
   std::sort(connections.begin(), connections.end(),
@@ -191,6 +207,10 @@ v1::ListConnectionsResponse ConnectionsToProto(std::vector<ConnectionSummary> co
     info.set_user(std::move(c.client_name));
     info.set_age_ms(std::max<int64_t>(0, absl::ToInt64Milliseconds(now - c.connected_at)));
     info.set_closable(c.closable);
+    if (c.counted) {
+      info.set_bytes_in(c.bytes.in);
+      info.set_bytes_out(c.bytes.out);
+    }
   }
   return out;
 }

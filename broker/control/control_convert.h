@@ -37,6 +37,8 @@ weft::control::v1::QueueInfo QueueToProto(const QueueStatus& queue, absl::Time n
 weft::control::v1::ListConnectionsResponse ConnectionsToProto(
     std::vector<ConnectionSummary> connections, absl::string_view gateway, absl::Time now);
 weft::control::v1::StoredMessage MessageToProto(const store::StoredMessage& message);
+// Broker::objects() for ListObjects.
+weft::control::v1::ListObjectsResponse ObjectsToProto(const std::vector<ObjectSummary>& objects);
 
 weft::control::v1::ServiceSummary SummarizeService(
     const google::protobuf::ServiceDescriptor& service);

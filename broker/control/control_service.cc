@@ -29,11 +29,6 @@ grpc::Status Invalid(absl::string_view message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(message));
 }
 
-grpc::Status NotImplemented(absl::string_view rpc) {
-  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                      absl::StrCat("control: ", rpc, " is not implemented in this build yet"));
-}
-
 absl::Status NoGateway(absl::string_view gateway) {
   return absl::NotFoundError(absl::StrCat("no gateway '", gateway, "' runs in this weftd"));
 }
@@ -463,8 +458,10 @@ grpc::ServerWriteReactor<v1::Event>* ControlService::Watch(grpc::CallbackServerC
 
 grpc::ServerUnaryReactor* ControlService::ListObjects(grpc::CallbackServerContext* context,
                                                       const v1::ListObjectsRequest*,
-                                                      v1::ListObjectsResponse*) {
-  return FinishNow(context, NotImplemented("ListObjects"));
+                                                      v1::ListObjectsResponse* response) {
+  return OnHome<v1::ListObjectsResponse>(
+      context, response,
+      [this](Reply<v1::ListObjectsResponse> reply) { reply(ObjectsToProto(broker_.objects())); });
 }
 
 }  // namespace weft::broker::control

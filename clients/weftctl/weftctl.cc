@@ -58,6 +58,7 @@ commands:
   replay QUEUE [ID]               dead letters back to live (one, or all of the queue)
   purge QUEUE [--include-live]    delete dead letters (and live messages)
   reload                          read weftd's config file again and apply its routes
+  objects                         objects the broker tracks, their hosts and holders
   connections [--gateway GATEWAY] open connections of every loop
   close ID                        close a connection (its client gets GoAway)
   drain GATEWAY                   stop accepting on a gateway (wire, http); its sessions finish
@@ -436,6 +437,21 @@ std::string ConnectionsText(const v1::ListConnectionsResponse& response) {
   return table.Render();
 }
 
+// One row per object; holders as "connection×references" (0: in process).
+std::string ObjectsText(const v1::ListObjectsResponse& response) {
+  Table table({"id", "interface", "host", "holders"});
+  for (const v1::ObjectInfo& o : response.objects()) {
+    std::vector<std::string> holders;
+    for (const v1::ObjectHolder& h : o.holders()) {
+      holders.push_back(absl::StrCat(h.connection_id(), "x", h.references()));
+    }
+    table.AddRow({absl::StrCat(o.object_id()), o.interface(),
+                  o.host_connection_id() == 0 ? "in-process" : absl::StrCat(o.host_connection_id()),
+                  holders.empty() ? "-" : absl::StrJoin(holders, " ")});
+  }
+  return table.Render();
+}
+
 int ConnectionCommand(ControlClient& client, const Args& args) {
   const std::vector<std::string>& w = args.words;
   if (w[0] == "connections" && w.size() == 1) {
@@ -546,6 +562,9 @@ int Run(ControlClient& client, const Args& args) {
     return GatewayCommand(client, args);
   }
   if (command == "watch" && w.size() == 1) return WatchCommand(client, args);
+  if (command == "objects" && w.size() == 1) {
+    return Print(args, client.Call(&Stub::ListObjects, v1::ListObjectsRequest()), ObjectsText);
+  }
   if (command == "connections" || command == "close") return ConnectionCommand(client, args);
   if (command == "dead-letters" || command == "message" || command == "replay" ||
       command == "purge") {

@@ -71,7 +71,16 @@ HttpSession::~HttpSession() {
 
 void HttpSession::ConnectionMade(reactor::Transport& transport) {
   reactor::Protocol::ConnectionMade(transport);
-  connection_ = shard_.Connect(*this, "http");
+  // An operator's CloseConnection: what is answered goes out, the rest is dropped, and the
+  // connection closes.
+  connection_ = shard_.Connect(
+      *this, "", "http", transport.peer_address(),
+      [this] {
+        no_more_requests_ = true;
+        closing_ = true;
+        Flush();
+      },
+      &bytes_);
   connected_ = true;
   last_activity_ = loop_.clock().MonotonicNow();
   timer_ = loop_.CreateTimer([this] { OnTimer(); });
@@ -81,6 +90,7 @@ void HttpSession::ConnectionMade(reactor::Transport& transport) {
 void HttpSession::OnData(absl::string_view bytes) {
   if (closing_ || closed_) return;
   HttpCounters::Add(context_.counters_.bytes_in, bytes.size());
+  bytes_.in += bytes.size();
   last_activity_ = loop_.clock().MonotonicNow();
   if (no_more_requests_) return;  // After the last request: ignored (RFC 9112 §9.6).
   in_data_ = true;
@@ -292,6 +302,7 @@ void HttpSession::Flush() {
   }
   if (!out_.empty()) {
     HttpCounters::Add(context_.counters_.bytes_out, out_.size());
+    bytes_.out += out_.size();
     last_activity_ = loop_.clock().MonotonicNow();
     if (!transport().Write(out_).ok()) transport().Abort();
     out_.clear();

@@ -165,6 +165,7 @@ class HttpSession final : public reactor::Protocol, public broker::PeerCallbacks
   protocols::jsonrpc::JsonRpcDecoder jsonrpc_;
   broker::ConnectionRef connection_;
   bool connected_ = false;
+  broker::ConnectionBytes bytes_;  // For the control plane (BrokerShard::Connections()).
   std::deque<Slot*> slots_;
   std::vector<std::unique_ptr<Slot>> slot_pool_;
   std::vector<Slot*> free_slots_;

@@ -65,6 +65,18 @@ absl::StatusOr<const pb::MethodDescriptor*> FindMethod(const broker::BrokerShard
   return shard.FindMethod(service, method);
 }
 
+// FindMethod() for a client's call: a failure is a routing failure the control plane watches.
+absl::StatusOr<const pb::MethodDescriptor*> FindMethodToCall(broker::BrokerShard& shard,
+                                                             absl::string_view full_name,
+                                                             absl::string_view& service,
+                                                             absl::string_view& method) {
+  absl::StatusOr<const pb::MethodDescriptor*> found = FindMethod(shard, full_name, service, method);
+  if (!found.ok()) {
+    shard.ReportRoutingFailure(service.empty() ? full_name : service, method, found.status());
+  }
+  return found;
+}
+
 // protobuf 3.21's util::Status as absl::Status.
 absl::Status FromProtobuf(const pb::util::Status& status) {
   if (status.ok()) return absl::OkStatus();
@@ -224,7 +236,7 @@ void HttpSession::StartJsonRpcCall(const jr::Call& call, Slot& slot, std::size_t
   absl::string_view service;
   absl::string_view method_name;
   absl::StatusOr<const pb::MethodDescriptor*> method =
-      FindMethod(shard_, call.method, service, method_name);
+      FindMethodToCall(shard_, call.method, service, method_name);
   absl::Status status = method.status();
   if (status.ok()) {
     pb::Message& request = RequestFor(**method);
@@ -292,6 +304,7 @@ void HttpSession::HandleRest(const ph::HttpRequest& request, const RestRoute& ro
   PrepareEntries(slot, Kind::kRest, 1);
   absl::StatusOr<const pb::MethodDescriptor*> method =
       shard_.FindMethod(route.service, route.method_name);
+  if (!method.ok()) shard_.ReportRoutingFailure(route.service, route.method_name, method.status());
   absl::Status status = method.status();
   if (status.ok() && *method != route.descriptor) {
     // A route moved the call to another service whose types differ from the binding's.
@@ -376,7 +389,7 @@ void HttpSession::StartXmlRpcCall(absl::string_view method_name, xr::ValueRef pa
   absl::string_view service;
   absl::string_view name;
   absl::StatusOr<const pb::MethodDescriptor*> method =
-      FindMethod(shard_, method_name, service, name);
+      FindMethodToCall(shard_, method_name, service, name);
   if (!method.ok()) return WriteFault(slot, entry, method.status());
   pb::Message& request = RequestFor(**method);
   request.Clear();

@@ -51,6 +51,7 @@ void WireSession::ConnectionMade(reactor::Transport& transport) {
 
 void WireSession::OnData(absl::string_view bytes) {
   if (state_ == State::kClosing || state_ == State::kClosed) return;
+  bytes_.in += bytes.size();
   last_activity_ = loop_.clock().MonotonicNow();
   pinged_ = false;
   in_data_ = true;
@@ -122,11 +123,13 @@ void WireSession::HandleHello(const pw::Hello& hello) {
   pw::EncodeWelcome(pw::Welcome{kProtocolVersion, options_.node, options_.limits.max_frame_bytes,
                                 options_.max_in_flight},
                     out_);
-  connection_ =
-      shard_.Connect(*this, hello.client_name, "wire", transport().peer_address(), [this] {
+  connection_ = shard_.Connect(
+      *this, hello.client_name, "wire", transport().peer_address(),
+      [this] {
         GoAway(absl::UnavailableError("wire: connection closed by an operator"));
         Flush();
-      });
+      },
+      &bytes_);
   connected_ = true;
   state_ = State::kOpen;
 }
@@ -281,6 +284,7 @@ void WireSession::GoAway(const absl::Status& status) {
 
 void WireSession::Flush() {
   if (!out_.empty() && state_ != State::kClosed) {
+    bytes_.out += out_.size();
     if (!transport().Write(out_).ok()) transport().Abort();
     out_.clear();
   }

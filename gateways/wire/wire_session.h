@@ -105,6 +105,7 @@ class WireSession final : public reactor::Protocol, public broker::PeerCallbacks
   State state_ = State::kAwaitingHello;
   broker::ConnectionRef connection_;
   bool connected_ = false;
+  broker::ConnectionBytes bytes_;  // For the control plane (BrokerShard::Connections()).
   std::string out_;
   bool in_data_ = false;   // Inside OnData(): writes wait for its end.
   bool draining_ = false;  // Drain() or the peer's EOF: close once nothing is in flight.

@@ -89,13 +89,21 @@ TEST_F(ControlConnectionsTest, ListsEveryLoopsConnectionsAndFiltersByGateway) {
   EXPECT_NE(wire->id(), 0u);
   EXPECT_GE(wire->age_ms(), 0);
   EXPECT_TRUE(wire->closable());
-  EXPECT_FALSE(wire->has_bytes_in());  // Not counted in this build, and not made up.
-  EXPECT_FALSE(wire->has_bytes_out());
+  // Hello in, Welcome out.
+  EXPECT_GT(wire->bytes_in(), 0u);
+  EXPECT_GT(wire->bytes_out(), 0u);
   ASSERT_TRUE(Find("second-client").has_value());
   EXPECT_NE(Find("second-client")->id(), wire->id());
   // The HTTP connection and the durable queues' internal one are broker connections too.
-  EXPECT_TRUE(Find("http").has_value());
+  absl::StatusOr<v1::ListConnectionsResponse> https = List("http");
+  ASSERT_THAT(https, IsOk());
+  ASSERT_EQ(https->connections_size(), 1);
+  EXPECT_THAT(https->connections(0).peer(), StartsWith("127.0.0.1:"));
+  EXPECT_TRUE(https->connections(0).closable());
+  EXPECT_GT(https->connections(0).bytes_in(), 0u);
+  EXPECT_GT(https->connections(0).bytes_out(), 0u);
   EXPECT_TRUE(Find("durable-queues").has_value());
+  EXPECT_FALSE(Find("durable-queues")->has_bytes_in());  // Internal: nothing to count.
   for (std::size_t i = 1; i < static_cast<std::size_t>(all->connections_size()); ++i) {
     EXPECT_LT(all->connections(i - 1).id(), all->connections(i).id());
   }
@@ -135,6 +143,21 @@ TEST_F(ControlConnectionsTest, CloseConnectionRejectsBadIdsAndConnectionsItCanno
   EXPECT_FALSE(internal->closable());
   EXPECT_THAT(Close(internal->id()),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("cannot be closed")));
+}
+
+TEST_F(ControlConnectionsTest, CloseConnectionClosesAnHttpKeepAliveConnection) {
+  RawHttp http(weftd_->listener_port("http"));
+  http.Request("GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", ph::HttpMethod::kGet);
+  ASSERT_TRUE(http.Next().has_value());
+  absl::StatusOr<v1::ListConnectionsResponse> https = List("http");
+  ASSERT_THAT(https, IsOk());
+  ASSERT_EQ(https->connections_size(), 1);
+  ASSERT_THAT(Close(https->connections(0).id()), IsOk());
+  EXPECT_TRUE(http.ClosedWithin(absl::Seconds(10)));
+  ASSERT_TRUE(Eventually([&] {
+    absl::StatusOr<v1::ListConnectionsResponse> after = List("http");
+    return after.ok() && after->connections_size() == 0;
+  }));
 }
 
 }  // namespace

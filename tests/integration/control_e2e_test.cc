@@ -19,6 +19,7 @@
 #include "absl/time/time.h"
 #include "clients/cpp/blocking_client.h"
 #include "demo/calculator.pb.h"
+#include "demo/counter.pb.h"
 #include "demo/greeter.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
@@ -415,11 +416,51 @@ TEST_F(ControlE2eTest, QueueRpcsRejectBadArguments) {
   EXPECT_THAT(queues->queues(), IsEmpty());
 }
 
-TEST_F(ControlE2eTest, UnimplementedRpcsSaySo) {
-  Start("");
-  const absl::StatusCode kUnimplemented = absl::StatusCode::kUnimplemented;
-  EXPECT_THAT(Call(*stub_, &Stub::ListObjects, v1::ListObjectsRequest()).status(),
-              StatusIs(kUnimplemented, HasSubstr("ListObjects")));
+// An object exported for a client is listed with its interface and holder; when the client
+// drops its reference, the object goes.
+TEST_F(ControlE2eTest, ListObjectsShowsInterfacesAndHolders) {
+  Start(R"(services { name: "demo.Counter" })");
+  absl::StatusOr<v1::ListObjectsResponse> none =
+      Call(*stub_, &Stub::ListObjects, v1::ListObjectsRequest());
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->objects_size(), 0);
+
+  clients::BlockingClient& client = Connect();
+  demo::CreateRequest create;
+  create.set_initial(5);
+  absl::StatusOr<demo::CreateResponse> created = client.Call(&demo::Counter_Stub::Create, create);
+  ASSERT_TRUE(created.ok()) << created.status();
+  absl::StatusOr<clients::BlockingRef<demo::CounterObject_Stub>> counter =
+      client.Adopt<demo::CounterObject_Stub>(created->counter());
+  ASSERT_TRUE(counter.ok()) << counter.status();
+
+  absl::StatusOr<v1::ListObjectsResponse> listed =
+      Call(*stub_, &Stub::ListObjects, v1::ListObjectsRequest());
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->objects_size(), 1);
+  const v1::ObjectInfo& object = listed->objects(0);
+  EXPECT_EQ(object.object_id(), created->counter().object_id());
+  EXPECT_EQ(object.interface(), "demo.CounterObject");
+  EXPECT_EQ(object.host_connection_id(), 0u);  // In process.
+  ASSERT_EQ(object.holders_size(), 1);
+  EXPECT_EQ(object.holders(0).references(), 1);
+  // The holder is the client's connection, as ListConnections names it.
+  v1::ListConnectionsRequest wire;
+  wire.set_gateway("wire");
+  absl::StatusOr<v1::ListConnectionsResponse> connections =
+      Call(*stub_, &Stub::ListConnections, wire);
+  ASSERT_TRUE(connections.ok()) << connections.status();
+  ASSERT_EQ(connections->connections_size(), 1);
+  EXPECT_EQ(object.holders(0).connection_id(), connections->connections(0).id());
+  EXPECT_GT(connections->connections(0).bytes_in(), 0u);
+  EXPECT_GT(connections->connections(0).bytes_out(), 0u);
+
+  *counter = clients::BlockingRef<demo::CounterObject_Stub>();
+  EXPECT_TRUE(Eventually([&] {
+    absl::StatusOr<v1::ListObjectsResponse> after =
+        Call(*stub_, &Stub::ListObjects, v1::ListObjectsRequest());
+    return after.ok() && after->objects_size() == 0;
+  }));
 }
 
 // The config file WeftdProcess wrote: it sits beside the data dir it made.

@@ -149,6 +149,30 @@ TEST_F(ControlWatchTest, AClientsLifeArrivesInOrder) {
   }
 }
 
+// The HTTP gateway finds a call's method itself; its routing failures reach Watch too.
+TEST_F(ControlWatchTest, HttpCallsToUnknownMethodsAreRoutingFailures) {
+  absl::StatusOr<std::unique_ptr<WeftdProcess>> weftd = WeftdProcess::Start(
+      "services { name: \"demo.Calculator\" }\n", {"--loops", "2"}, "", {"control", "http"});
+  ASSERT_TRUE(weftd.ok()) << weftd.status();
+  weftd_ = *std::move(weftd);
+  channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", weftd_->listener_port("control")),
+                                 grpc::InsecureChannelCredentials());
+  stub_ = v1::Control::NewStub(channel_);
+  Watcher watcher(*stub_, {v1::EVENT_KIND_ROUTING_FAILED});
+  watcher.WaitUntilSubscribed();
+  RawHttp http(weftd_->listener_port("http"));
+  const std::string body =
+      R"({"jsonrpc":"2.0","method":"demo.Calculator.Nope","params":{},"id":1})";
+  http.Request(absl::StrCat("POST /jsonrpc HTTP/1.1\r\nHost: t\r\nContent-Length: ", body.size(),
+                            "\r\n\r\n", body),
+               protocols::http::HttpMethod::kPost);
+  ASSERT_TRUE(http.Next().has_value());
+  std::optional<v1::Event> event = watcher.Next();
+  ASSERT_TRUE(event.has_value());
+  EXPECT_EQ(Describe(*event), "EVENT_KIND_ROUTING_FAILED demo.Calculator.Nope");
+  EXPECT_THAT(event->detail(), StartsWith("NOT_FOUND: "));
+}
+
 TEST_F(ControlWatchTest, ADeadLetterOfADurableRouteIsTold) {
   Start(R"(
 routes {

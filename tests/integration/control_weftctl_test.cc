@@ -229,6 +229,16 @@ TEST_F(WeftctlTest, ConnectionsAndClose) {
   EXPECT_EQ(bad.code, 2);
 }
 
+TEST_F(WeftctlTest, ObjectsListsNoneThenTable) {
+  Start("");
+  Result none = Run({"objects"});
+  ASSERT_EQ(none.code, 0) << none.err;
+  EXPECT_EQ(none.out, "ID  INTERFACE  HOST  HOLDERS\n");
+  Result json = Run({"--json", "objects"});
+  ASSERT_EQ(json.code, 0) << json.err;
+  EXPECT_THAT(json.out, HasSubstr("{"));
+}
+
 TEST_F(WeftctlTest, WatchPrintsEventsAsTheyHappen) {
   Start("");
   Result watched;
