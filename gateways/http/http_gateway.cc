@@ -4,7 +4,6 @@
 
 #include "gateways/http/http_session.h"
 #include "gateways/http/metrics.h"
-#include "reactor/endpoint_factory.h"
 
 namespace weft::gateways::http {
 
@@ -25,32 +24,22 @@ std::string HttpMetricsHub::Render() const {
 
 HttpGateway::HttpGateway(reactor::EpollEventLoop& loop, broker::BrokerShard& shard,
                          const HttpSessionOptions& options, HttpMetricsHub& hub)
-    : loop_(loop), shard_(shard), context_(loop, options, hub), server_(loop, *this) {
+    : loop_(loop),
+      shard_(shard),
+      context_(loop, options, hub),
+      server_(loop, *this),
+      listener_(loop, server_) {
   hub.Add(context_.counters());
 }
 
 HttpGateway::~HttpGateway() = default;
 
 absl::Status HttpGateway::Listen(const reactor::ServerEndpoint& endpoint) {
-  absl::StatusOr<std::unique_ptr<reactor::Listener>> listener =
-      reactor::ListenEndpoint(loop_, endpoint, server_);
-  if (!listener.ok()) return listener.status();
-  listener_ = *std::move(listener);
-  endpoint_ = endpoint;
-  if (endpoint_->kind != reactor::EndpointKind::kUnix) endpoint_->port = listener_->port();
-  return absl::OkStatus();
+  return listener_.Listen(endpoint);
 }
-
-absl::Status HttpGateway::Resume() {
-  if (listener_ != nullptr) return absl::OkStatus();
-  if (!endpoint_.has_value()) return absl::FailedPreconditionError("gateway: never listened");
-  return Listen(*endpoint_);
-}
-
-int HttpGateway::port() const { return listener_ == nullptr ? 0 : listener_->port(); }
 
 void HttpGateway::Drain() {
-  listener_.reset();
+  listener_.Stop();
   context_.DrainAll();
 }
 

@@ -9,7 +9,6 @@
 
 #include <cstddef>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,8 +19,8 @@
 #include "gateways/http/http_loop_context.h"
 #include "reactor/endpoint.h"
 #include "reactor/epoll_event_loop.h"
-#include "reactor/listener.h"
 #include "reactor/protocol.h"
+#include "reactor/resumable_listener.h"
 
 namespace weft::gateways::http {
 
@@ -58,16 +57,16 @@ class HttpGateway final : public reactor::Factory {
 
   // Binds `endpoint` (see reactor::ListenEndpoint for the errors; a tls: endpoint serves HTTPS).
   absl::Status Listen(const reactor::ServerEndpoint& endpoint);
-  // The bound port; 0 before Listen().
-  int port() const;
+  // The bound port; 0 when not listening.
+  int port() const { return listener_.port(); }
   // Closes the listener and drains every session: requests received are answered, then each
   // connection closes.
   void Drain();
   // Listens again, after Drain(), on the endpoint of the last Listen() with the port it bound
   // (the control plane's EnableGateway). OK when listening already; kFailedPrecondition before
   // any Listen(); else ListenEndpoint's errors (the port taken meanwhile: kUnavailable).
-  absl::Status Resume();
-  bool listening() const { return listener_ != nullptr; }
+  absl::Status Resume() { return listener_.Resume(); }
+  bool listening() const { return listener_.listening(); }
   std::size_t session_count() const { return context_.session_count(); }
 
   // reactor::Factory
@@ -78,9 +77,7 @@ class HttpGateway final : public reactor::Factory {
   broker::BrokerShard& shard_;
   HttpLoopContext context_;
   reactor::ProtocolServer server_;
-  std::unique_ptr<reactor::Listener> listener_;
-  // What the last Listen() bound, its port filled in; for Resume().
-  std::optional<reactor::ServerEndpoint> endpoint_;
+  reactor::ResumableListener listener_;
 };
 
 }  // namespace weft::gateways::http

@@ -2,36 +2,24 @@
 
 #include <utility>
 
-#include "reactor/endpoint_factory.h"
-
 namespace weft::gateways::wire {
 
 WireGateway::WireGateway(reactor::EpollEventLoop& loop, broker::BrokerShard& shard,
                          const WireSessionOptions& options)
-    : loop_(loop), shard_(shard), options_(options), server_(loop, *this) {}
+    : loop_(loop),
+      shard_(shard),
+      options_(options),
+      server_(loop, *this),
+      listener_(loop, server_) {}
 
 WireGateway::~WireGateway() = default;
 
 absl::Status WireGateway::Listen(const reactor::ServerEndpoint& endpoint) {
-  absl::StatusOr<std::unique_ptr<reactor::Listener>> listener =
-      reactor::ListenEndpoint(loop_, endpoint, server_);
-  if (!listener.ok()) return listener.status();
-  listener_ = *std::move(listener);
-  endpoint_ = endpoint;
-  if (endpoint_->kind != reactor::EndpointKind::kUnix) endpoint_->port = listener_->port();
-  return absl::OkStatus();
+  return listener_.Listen(endpoint);
 }
-
-absl::Status WireGateway::Resume() {
-  if (listener_ != nullptr) return absl::OkStatus();
-  if (!endpoint_.has_value()) return absl::FailedPreconditionError("gateway: never listened");
-  return Listen(*endpoint_);
-}
-
-int WireGateway::port() const { return listener_ == nullptr ? 0 : listener_->port(); }
 
 void WireGateway::Drain() {
-  listener_.reset();
+  listener_.Stop();
   sessions_.DrainAll();
 }
 

@@ -9,7 +9,6 @@
 
 #include <cstddef>
 #include <memory>
-#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -17,8 +16,8 @@
 #include "gateways/wire/wire_session.h"
 #include "reactor/endpoint.h"
 #include "reactor/epoll_event_loop.h"
-#include "reactor/listener.h"
 #include "reactor/protocol.h"
+#include "reactor/resumable_listener.h"
 
 namespace weft::gateways::wire {
 
@@ -31,15 +30,15 @@ class WireGateway final : public reactor::Factory {
 
   // Binds `endpoint` (see reactor::ListenEndpoint for the errors).
   absl::Status Listen(const reactor::ServerEndpoint& endpoint);
-  // The bound port; 0 before Listen().
-  int port() const;
+  // The bound port; 0 when not listening.
+  int port() const { return listener_.port(); }
   // Closes the listener and drains every session (WireSession::Drain()).
   void Drain();
   // Listens again, after Drain(), on the endpoint of the last Listen() with the port it bound
   // (the control plane's EnableGateway). OK when listening already; kFailedPrecondition before
   // any Listen(); else ListenEndpoint's errors (the port taken meanwhile: kUnavailable).
-  absl::Status Resume();
-  bool listening() const { return listener_ != nullptr; }
+  absl::Status Resume() { return listener_.Resume(); }
+  bool listening() const { return listener_.listening(); }
   std::size_t session_count() const { return sessions_.size(); }
 
   // reactor::Factory
@@ -51,9 +50,7 @@ class WireGateway final : public reactor::Factory {
   const WireSessionOptions& options_;
   WireSessionSet sessions_;
   reactor::ProtocolServer server_;
-  std::unique_ptr<reactor::Listener> listener_;
-  // What the last Listen() bound, its port filled in; for Resume().
-  std::optional<reactor::ServerEndpoint> endpoint_;
+  reactor::ResumableListener listener_;
 };
 
 }  // namespace weft::gateways::wire
