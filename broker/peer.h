@@ -34,6 +34,9 @@ class Payload {
   void SerializeTo(char* out) const;
   // Appends the bytes to `out`.
   void AppendTo(std::string& out) const;
+  // The message, when the payload is one (not bytes): a gateway that would parse the bytes back
+  // into a message of the same type can read it instead. Valid for the payload's lifetime.
+  const google::protobuf::Message* message() const { return message_; }
 
  private:
   const google::protobuf::Message* message_ = nullptr;

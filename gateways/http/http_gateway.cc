@@ -24,11 +24,7 @@ std::string HttpMetricsHub::Render() const {
 
 HttpGateway::HttpGateway(reactor::EpollEventLoop& loop, broker::BrokerShard& shard,
                          const HttpSessionOptions& options, HttpMetricsHub& hub)
-    : loop_(loop),
-      shard_(shard),
-      context_(loop, options, hub),
-      server_(loop, *this),
-      listener_(loop, server_) {
+    : shard_(shard), context_(loop, options, hub), server_(loop, *this), listener_(loop, server_) {
   hub.Add(context_.counters());
 }
 

@@ -73,7 +73,6 @@ class HttpGateway final : public reactor::Factory {
   std::unique_ptr<reactor::Protocol> BuildProtocol(absl::string_view peer_address) override;
 
  private:
-  reactor::EpollEventLoop& loop_;
   broker::BrokerShard& shard_;
   HttpLoopContext context_;
   reactor::ProtocolServer server_;

@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "broker/broker.h"
+#include "gateways/http/json_mapping.h"
 #include "gateways/http/rest_routes.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
@@ -115,10 +116,12 @@ class HttpLoopContext {
   absl::flat_hash_map<const google::protobuf::MethodDescriptor*, MethodMessages> messages_;
   std::vector<absl::StatusOr<protocols::xmlrpc::MulticallEntry>> multicall_;
   RestRoutes rest_;
+  JsonMappingSupport json_support_;
   std::vector<protocols::http::PathTemplate::Binding> bindings_;
   std::string request_bytes_;  // The serialized request of the call being made.
   std::string scratch_;
   std::string json_;
+  std::string json_buffer_;  // JsonToMessage()'s in-place copy.
 };
 
 }  // namespace weft::gateways::http

@@ -125,6 +125,8 @@ class HttpSession final : public reactor::Protocol, public broker::PeerCallbacks
   void StartJsonRpcCall(const protocols::jsonrpc::Call& call, Slot& slot, std::size_t entry);
   absl::Status BuildJsonRequest(const protocols::jsonrpc::Call& call,
                                 google::protobuf::Message& message);
+  // `json` into `message` by json_mapping.h, or by protobuf's util for well-known types.
+  absl::Status ParseJson(absl::string_view json, google::protobuf::Message& message);
   void FinishJsonRpc(Slot& slot);
   // XML-RPC (http_session_rpc.cc).
   void HandleXmlRpc(const protocols::http::HttpRequest& request, Slot& slot);

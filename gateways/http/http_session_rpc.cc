@@ -133,14 +133,18 @@ void HttpSession::CompleteCall(const PendingCall& call, Slot& slot, const absl::
   std::string& out = slot.entries[call.entry];
   out.clear();
   absl::Status result = status;
-  pb::Message* response = nullptr;
-  if (result.ok()) {
-    response = &ResponseFor(*call.method);
-    response->Clear();
+  const pb::Message* response = nullptr;
+  if (result.ok() && payload.message() != nullptr &&
+      payload.message()->GetDescriptor() == call.method->output_type()) {
+    response = payload.message();  // An in-process servant's own response: no bytes between.
+  } else if (result.ok()) {
+    pb::Message& parsed = ResponseFor(*call.method);
+    parsed.Clear();
     std::string& bytes = context_.scratch_;
     bytes.clear();
     payload.AppendTo(bytes);
-    if (!response->ParseFromString(bytes)) {
+    response = &parsed;
+    if (!parsed.ParseFromString(bytes)) {
       result = absl::InternalError(absl::StrCat("http: the reply does not parse as ",
                                                 call.method->output_type()->full_name()));
     }
@@ -160,11 +164,15 @@ void HttpSession::CompleteCall(const PendingCall& call, Slot& slot, const absl::
   }
   if (call.kind == Kind::kJsonRpc) {
     if (result.ok()) {
-      pb::util::JsonPrintOptions options;
-      options.always_print_primitive_fields = true;
       std::string& json = context_.json_;
       json.clear();
-      result = FromProtobuf(pb::util::MessageToJsonString(*response, &json, options));
+      if (context_.json_support_.Supported(*response->GetDescriptor())) {
+        MessageToJson(*response, json);
+      } else {
+        pb::util::JsonPrintOptions options;
+        options.always_print_primitive_fields = true;
+        result = FromProtobuf(pb::util::MessageToJsonString(*response, &json, options));
+      }
       if (result.ok()) return jr::EncodeResult(call.id, json, out);
       result = absl::InternalError(
           absl::StrCat("http: cannot write the reply as JSON: ", result.message()));
@@ -257,14 +265,20 @@ void HttpSession::StartJsonRpcCall(const jr::Call& call, Slot& slot, std::size_t
   jr::EncodeError(call.id, jr::ErrorObject{code, status.message(), {}}, slot.entries[entry]);
 }
 
+absl::Status HttpSession::ParseJson(absl::string_view json, pb::Message& message) {
+  if (context_.json_support_.Supported(*message.GetDescriptor())) {
+    return JsonToMessage(json, message, context_.json_buffer_);
+  }
+  return FromProtobuf(
+      pb::util::JsonStringToMessage(pb::StringPiece(json.data(), json.size()), &message));
+}
+
 absl::Status HttpSession::BuildJsonRequest(const jr::Call& call, pb::Message& message) {
-  const pb::util::JsonParseOptions options;
   switch (call.params_kind) {
     case jr::ParamsKind::kNone:
       return absl::OkStatus();
     case jr::ParamsKind::kObject:
-      return FromProtobuf(pb::util::JsonStringToMessage(
-          pb::StringPiece(call.params.data(), call.params.size()), &message, options));
+      return ParseJson(call.params, message);
     case jr::ParamsKind::kArray:
       break;
   }
@@ -284,7 +298,7 @@ absl::Status HttpSession::BuildJsonRequest(const jr::Call& call, pb::Message& me
                     "\":", call.positional[i]);
   }
   json.push_back('}');
-  return FromProtobuf(pb::util::JsonStringToMessage(json, &message, options));
+  return ParseJson(json, message);
 }
 
 void HttpSession::FinishJsonRpc(Slot& slot) {
