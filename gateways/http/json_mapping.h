@@ -9,17 +9,19 @@
 // mapping covers every message whose fields (transitively) are scalars, enums, strings, bytes,
 // messages, repeated and map fields; a message that uses a well-known type
 // (google.protobuf.Timestamp, Any, Struct, wrappers...) has special JSON forms, and the callers
-// use protobuf's util for those (JsonMappingSupported()).
+// use protobuf's util for those (JsonMappingSupport).
 //
 // Reading accepts what protobuf's parser accepts for these types: proto or JSON field names,
 // integers as numbers or strings, 64-bit integers beyond 2^53 as strings, "NaN"/"Infinity"/
 // "-Infinity" for floats, "true"/"false" strings for bools, enums by name or number, bytes in
 // standard or URL-safe base64, null as the default. It is stricter than protobuf 3.21 where the
 // proto3 JSON spec does not allow what protobuf lets through: null inside an array, a single value
-// for a repeated field, and a bool (or bool map key) spelled other than true/false are refused.
-// Writing matches MessageToJsonString with always_print_primitive_fields: JSON names, 64-bit
-// integers as strings, enums by name, every field without presence printed, unset fields with
-// presence left out, repeated and map fields printed even when empty.
+// for a repeated field, a bool (or bool map key) spelled other than true/false, strings that are
+// not UTF-8, numbers in strings with white space around them, and a member given twice are
+// refused. Writing matches MessageToJsonString with always_print_primitive_fields: JSON names,
+// 64-bit integers as strings, enums by name, every field without presence printed, unset fields
+// with presence left out, repeated and map fields printed even when empty; a negative zero is
+// written -0.0, which (unlike protobuf's -0) reads back with its sign.
 #ifndef WEFT_GATEWAYS_HTTP_JSON_MAPPING_H_
 #define WEFT_GATEWAYS_HTTP_JSON_MAPPING_H_
 
