@@ -14,8 +14,9 @@ Broker. Without Weft results the Weft row says "not yet measured" (with REASON).
 """
 
 import argparse
-import statistics
 import sys
+
+from report_lib import fmt, median, paired_ratio, parse, ratio_cell, verdict, with_spread
 
 SCENARIOS = [
     ("c1", "1 conn, 1 in flight"),
@@ -30,67 +31,6 @@ LABELS = {
     "epoll": "bare epoll echo (limit)",
 }
 COLUMNS = 10
-
-
-def parse(path):
-    """Returns {(server, scenario): {rep: {key: value}}}."""
-    runs = {}
-    with open(path) as lines:
-        for line in lines:
-            fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
-            if "server" in fields and "scenario" in fields:
-                key = (fields["server"], fields["scenario"])
-                runs.setdefault(key, {})[fields.get("rep", "1")] = fields
-    return runs
-
-
-def number(fields, key):
-    try:
-        return float(fields[key])
-    except (KeyError, ValueError):
-        return None
-
-
-def values(reps, key):
-    return [v for v in (number(f, key) for f in reps.values()) if v is not None]
-
-
-def median(reps, key):
-    found = values(reps, key)
-    return statistics.median(found) if found else None
-
-
-def spread(reps, key):
-    found = values(reps, key)
-    if len(found) < 2 or not statistics.median(found):
-        return None
-    return (max(found) - min(found)) / 2 / statistics.median(found)
-
-
-def fmt(value, digits=0, suffix=""):
-    return "–" if value is None else "{:,.{}f}{}".format(value, digits, suffix)
-
-
-def with_spread(reps, key, digits):
-    cell = fmt(median(reps, key), digits)
-    noise = spread(reps, key)
-    return cell if noise is None else "{} ±{:.0f}%".format(cell, noise * 100)
-
-
-def paired_ratio(mine, theirs, key):
-    """Median over repetitions of mine[key] / theirs[key], with (min, max); or None."""
-    ratios = []
-    for rep, fields in (mine or {}).items():
-        a, b = number(fields, key), number((theirs or {}).get(rep, {}), key)
-        if a is not None and b:
-            ratios.append(a / b)
-    if not ratios:
-        return None
-    return statistics.median(ratios), min(ratios), max(ratios)
-
-
-def ratio_cell(ratio):
-    return "–" if ratio is None else "{:.2f}x".format(ratio[0])
 
 
 def row(server, label, reps, grpc):
@@ -129,15 +69,6 @@ def table(runs, weft_missing):
             if reps:
                 lines.append(row(server, label, reps, runs.get(("grpc", scenario))))
     return lines
-
-
-def verdict(ratio, limit, lower_is_better):
-    if ratio is None:
-        return "no data"
-    value, low, high = ratio
-    ok = value <= limit if lower_is_better else value >= limit
-    return "{:.2f}x ({:.2f}-{:.2f}), target {} {:g}x: **{}**".format(
-        value, low, high, "<=" if lower_is_better else ">=", limit, "met" if ok else "missed")
 
 
 def targets(runs):
