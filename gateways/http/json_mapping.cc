@@ -33,15 +33,6 @@ absl::Status Bad(const FD& field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat("json: field ", field.name(), ": ", why));
 }
 
-// The field of `type` named `name`: proto name or JSON name.
-const FD* FindField(const pb::Descriptor& type, absl::string_view name) {
-  for (int i = 0; i < type.field_count(); ++i) {
-    const FD* field = type.field(i);
-    if (field->json_name() == name || field->name() == name) return field;
-  }
-  return nullptr;
-}
-
 // One JSON scalar as RapidJSON's reader delivers it.
 struct Scalar {
   enum class Kind { kNull, kBool, kNumber, kString } kind = Kind::kNull;
@@ -267,7 +258,7 @@ bool Handler::Key(const char* text, rapidjson::SizeType size, bool) {
     return true;
   }
   const pb::Descriptor& type = *frame.message->GetDescriptor();
-  frame.field = FindField(type, name);
+  frame.field = FindFieldByProtoOrJsonName(type, name);
   if (frame.field == nullptr) {
     return Fail(absl::InvalidArgumentError(
         absl::StrCat("json: ", type.full_name(), " has no field '", name, "'")));
@@ -619,6 +610,17 @@ void WriteMessage(const pb::Message& message, std::string& out) {
 }
 
 }  // namespace
+
+const pb::FieldDescriptor* FindFieldByProtoOrJsonName(const pb::Descriptor& type,
+                                                      absl::string_view name) {
+  const FD* by_json_name = nullptr;
+  for (int i = 0; i < type.field_count(); ++i) {
+    const FD* field = type.field(i);
+    if (field->name() == name) return field;
+    if (by_json_name == nullptr && field->json_name() == name) by_json_name = field;
+  }
+  return by_json_name;
+}
 
 bool JsonMappingSupport::Supported(const pb::Descriptor& type) {
   auto it = cache_.find(&type);

@@ -54,6 +54,11 @@ class JsonMappingSupport {
 absl::Status JsonToMessage(absl::string_view json, google::protobuf::Message& out,
                            std::string& buffer);
 
+// The field of `type` called `name` by its proto name, else by its JSON (lowerCamel) name; null
+// when none. No allocation. Shared with the REST routes' path, query and body names.
+const google::protobuf::FieldDescriptor* FindFieldByProtoOrJsonName(
+    const google::protobuf::Descriptor& type, absl::string_view name);
+
 // Appends `message` as a JSON object to `out`.
 void MessageToJson(const google::protobuf::Message& message, std::string& out);
 

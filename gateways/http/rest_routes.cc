@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "gateways/http/json_mapping.h"
 #include "google/protobuf/util/json_util.h"
 #include "protocols/jsonrpc/jsonrpc_encoder.h"
 #include "weft/v1/http.pb.h"
@@ -30,23 +31,13 @@ absl::string_view MethodName(ph::HttpMethod method) {
   return "";
 }
 
-// A field of `type` by proto name or JSON (lowerCamel) name.
-const pb::FieldDescriptor* FindField(const pb::Descriptor& type, absl::string_view name) {
-  const std::string key(name);
-  if (const pb::FieldDescriptor* field = type.FindFieldByName(key)) return field;
-  for (int i = 0; i < type.field_count(); ++i) {
-    if (type.field(i)->json_name() == key) return type.field(i);
-  }
-  return nullptr;
-}
-
 // The last field of a dotted path, each earlier one a singular message; null when there is none.
 const pb::FieldDescriptor* FindFieldPath(const pb::Descriptor& root, absl::string_view path) {
   const pb::Descriptor* type = &root;
   const pb::FieldDescriptor* field = nullptr;
   for (absl::string_view part : absl::StrSplit(path, '.')) {
     if (type == nullptr) return nullptr;
-    field = FindField(*type, part);
+    field = FindFieldByProtoOrJsonName(*type, part);
     if (field == nullptr) return nullptr;
     type = field->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE && !field->is_repeated()
                ? field->message_type()
@@ -67,7 +58,7 @@ absl::Status SetFromText(pb::Message& message, absl::string_view path, absl::str
   const pb::FieldDescriptor* field = nullptr;
   std::vector<absl::string_view> parts = absl::StrSplit(path, '.');
   for (std::size_t i = 0; i < parts.size(); ++i) {
-    field = FindField(*target->GetDescriptor(), parts[i]);
+    field = FindFieldByProtoOrJsonName(*target->GetDescriptor(), parts[i]);
     if (field == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("http: ", target->GetDescriptor()->full_name(),
                                                      " has no field '", parts[i], "' (from '", path,
@@ -208,14 +199,14 @@ absl::StatusOr<RestRoute> BindRestRoute(const RestRouteSpec& spec,
   if (spec.body == "*") {
     route.has_body = true;
   } else if (!spec.body.empty()) {
-    route.body_field = FindField(request, spec.body);
+    route.body_field = FindFieldByProtoOrJsonName(request, spec.body);
     if (route.body_field == nullptr) {
       return bad(absl::StrCat("body: ", request.full_name(), " has no field '", spec.body, "'"));
     }
     route.has_body = true;
   }
   if (!spec.response_body.empty()) {
-    route.response_field = FindField(*method.output_type(), spec.response_body);
+    route.response_field = FindFieldByProtoOrJsonName(*method.output_type(), spec.response_body);
     if (route.response_field == nullptr || route.response_field->is_repeated() ||
         route.response_field->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) {
       return bad(absl::StrCat("response_body: '", spec.response_body,
