@@ -66,6 +66,20 @@ run_scenario() {
   log "rep $rep $scenario $server: $best"
 }
 
+# Runs each of the given scenarios against every running server, REPS times. Each repetition
+# rotates the servers' order, so no server always runs first or last after a scenario change.
+run_rotating() {
+  local rep scenario i n
+  for rep in $(seq 1 "$REPS"); do
+    for scenario in "$@"; do
+      n=${#RUNNING[@]}
+      for ((i = 0; i < n; i++)); do
+        run_scenario "${RUNNING[$(((i + rep) % n))]}" "$scenario" "$rep"
+      done
+    done
+  done
+}
+
 # Writes WORK/machine.txt: what the run ran on (the reports print it). Needs REPS,
 # SECONDS_PER_RUN and WARMUP.
 write_machine_notes() {

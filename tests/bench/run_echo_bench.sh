@@ -164,15 +164,9 @@ start_servers
 if [[ " $SCENARIOS " == *" idle "* ]]; then
   for server in "${RUNNING[@]}"; do run_scenario "$server" idle 1; done
 fi
-for rep in $(seq 1 "$REPS"); do
-  for scenario in $SCENARIOS; do
-    [[ $scenario == idle ]] && continue
-    n=${#RUNNING[@]}
-    for ((i = 0; i < n; i++)); do
-      run_scenario "${RUNNING[$(((i + rep) % n))]}" "$scenario" "$rep"
-    done
-  done
-done
+busy=()  # idle ran above.
+for scenario in $SCENARIOS; do [[ $scenario == idle ]] || busy+=("$scenario"); done
+run_rotating "${busy[@]}"
 
 # --- Report. -------------------------------------------------------------------------------
 {

@@ -210,14 +210,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 write_machine_notes
 start_servers
 
-for rep in $(seq 1 "$REPS"); do
-  for scenario in $SCENARIOS; do
-    n=${#RUNNING[@]}
-    for ((i = 0; i < n; i++)); do
-      run_scenario "${RUNNING[$(((i + rep) % n))]}" "$scenario" "$rep"
-    done
-  done
-done
+# shellcheck disable=SC2086 # SCENARIOS is a word list.
+run_rotating $SCENARIOS
 
 # --- Report. -------------------------------------------------------------------------------
 report=("$PYTHON" "$ROOT/tests/bench/rpc_bench_report.py" "$RAW")
