@@ -1,5 +1,6 @@
-# Shared by the benchmark runners (run_echo_bench.sh, run_rpc_bench.sh): keeping other work off
-# the two benchmark cores, and running one scenario with retries. Source it after defining:
+# Shared by the benchmark runners (run_echo_bench.sh, run_rpc_bench.sh, run_durable_bench.sh,
+# run_http_bench.sh): keeping other work off the two benchmark cores, running one scenario with
+# retries, and every scenario in rotating order. Source it after defining:
 #   SERVER_CPU, CLIENT_CPU   the benchmark cores
 #   MAX_OTHER, QUIET_WAIT, MAX_ATTEMPTS, MAX_MINUTES, RAW (the raw results file), WORK
 #   PID[server]              the servers' pids
